@@ -1,0 +1,3 @@
+//! Static checking: names, types, arity and the service's limits.
+
+pub mod builtins;

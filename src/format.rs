@@ -1,0 +1,366 @@
+//! How values print in the service's `results` string (language.md section 8.1).
+
+use crate::time::{
+    Interval, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MILLISECOND, TICKS_PER_MINUTE,
+    TICKS_PER_SECOND, Timestamp,
+};
+
+/// A double as .NET's `G6` prints it: the exact binary value rounded to 6 significant
+/// digits (ties to even), trailing zeros removed, exponent form (`1E+06`, `1E-05`) when
+/// the rounded decimal exponent is at most -5 or at least 6.
+pub fn format_double(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+    }
+    // Covers -0 too, which prints without a sign.
+    if x == 0.0 {
+        return "0".to_string();
+    }
+
+    // Rust's `{:.5e}` rounds the exact binary value to 6 significant digits with ties
+    // to even, and reports the exponent after rounding (999999.5 -> 1.00000e6), which is
+    // exactly what G6 needs; we only rearrange its output.
+    let scientific = format!("{:.5e}", x.abs());
+    let (mantissa, exponent) = scientific
+        .split_once('e')
+        .expect("`{:e}` output always contains an exponent");
+    let exponent: i32 = exponent
+        .parse()
+        .expect("`{:e}` output has an integer exponent");
+    let all_digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    // The first digit is non-zero for a non-zero value, so this never empties.
+    let digits = all_digits.trim_end_matches('0');
+
+    let mut out = String::new();
+    if x < 0.0 {
+        out.push('-');
+    }
+    if !(-4..6).contains(&exponent) {
+        // Exponent form: d[.ddddd]E±XX (at least two exponent digits).
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let sign = if exponent < 0 { '-' } else { '+' };
+        out.push_str(&format!("E{sign}{:02}", exponent.unsigned_abs()));
+    } else if exponent >= 0 {
+        // Fixed form with an integer part of `exponent + 1` digits.
+        let int_len = exponent as usize + 1;
+        if digits.len() <= int_len {
+            out.push_str(digits);
+            out.push_str(&"0".repeat(int_len - digits.len()));
+        } else {
+            out.push_str(&digits[..int_len]);
+            out.push('.');
+            out.push_str(&digits[int_len..]);
+        }
+    } else {
+        // Fixed form below 1: 0.000ddd with `-exponent - 1` leading zeros.
+        out.push_str("0.");
+        out.push_str(&"0".repeat((-exponent - 1) as usize));
+        out.push_str(digits);
+    }
+    out
+}
+
+/// A target node count as printed for `$TargetDedicatedNodes`/`$TargetLowPriorityNodes`:
+/// truncated toward zero, plain digits, never `-0`.
+///
+/// Callers guarantee `x` is finite; a non-finite value falls back to
+/// [`format_double`] rather than panicking.
+pub fn format_target(x: f64) -> String {
+    if !x.is_finite() {
+        return format_double(x);
+    }
+    let whole = x.trunc();
+    if whole == 0.0 {
+        // -0.5 truncates to -0, which must print as 0.
+        return "0".to_string();
+    }
+    // `{:.0}` prints the exact integer value of a whole double, with no exponent.
+    format!("{whole:.0}")
+}
+
+/// An interval as `4d22h14m53.7821283s`: zero parts left out, seconds with up to 7
+/// fractional digits and trailing zeros removed.
+///
+/// Zero prints `0s` [decided]; a negative interval prints `-` and then its magnitude
+/// [decided].
+pub fn format_interval(i: Interval) -> String {
+    // Unsigned magnitude so that i64::MIN does not overflow on negation.
+    let mut rest = i.0.unsigned_abs();
+    let days = rest / TICKS_PER_DAY as u64;
+    rest %= TICKS_PER_DAY as u64;
+    let hours = rest / TICKS_PER_HOUR as u64;
+    rest %= TICKS_PER_HOUR as u64;
+    let minutes = rest / TICKS_PER_MINUTE as u64;
+    rest %= TICKS_PER_MINUTE as u64;
+    let seconds = rest / TICKS_PER_SECOND as u64;
+    let fraction = rest % TICKS_PER_SECOND as u64;
+
+    let mut out = String::new();
+    if i.0 < 0 {
+        out.push('-');
+    }
+    for (value, unit) in [(days, 'd'), (hours, 'h'), (minutes, 'm')] {
+        if value != 0 {
+            out.push_str(&format!("{value}{unit}"));
+        }
+    }
+    if seconds != 0 || fraction != 0 {
+        out.push_str(&seconds.to_string());
+        out.push_str(&fraction_suffix(fraction));
+        out.push('s');
+    }
+    if i.0 == 0 {
+        out.push_str("0s");
+    }
+    out
+}
+
+/// A timestamp as it prints in results: `2016-10-13T19:18:47.805Z`, exactly three
+/// fractional digits, truncated (not rounded) [doc; truncation decided].
+pub fn format_timestamp(t: Timestamp) -> String {
+    let millis = t.ticks() % TICKS_PER_SECOND / TICKS_PER_MILLISECOND;
+    format!("{}.{millis:03}Z", date_time_part(t))
+}
+
+/// The AutoScaleRun `timestamp` field: `2024-01-05T06:16:56.8665836Z`, the fraction to
+/// 7 digits with trailing zeros removed and left out entirely when zero.
+pub fn format_run_timestamp(t: Timestamp) -> String {
+    let fraction = (t.ticks() % TICKS_PER_SECOND) as u64;
+    format!("{}{}Z", date_time_part(t), fraction_suffix(fraction))
+}
+
+/// `YYYY-MM-DDThh:mm:ss` in UTC, the year zero padded to 4 digits.
+fn date_time_part(t: Timestamp) -> String {
+    let f = t.fields();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        f.year, f.month, f.day, f.hour, f.minute, f.second
+    )
+}
+
+/// `.fffffff` for a sub-second tick count with trailing zeros removed; empty for zero.
+fn fraction_suffix(ticks: u64) -> String {
+    if ticks == 0 {
+        return String::new();
+    }
+    let digits = format!("{ticks:07}");
+    format!(".{}", digits.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::MAX_TIMESTAMP_TICKS;
+
+    #[test]
+    fn double_conformance_examples() {
+        assert_eq!(format_double(2.0 / 3.0), "0.666667");
+        assert_eq!(format_double(1000000.0), "1E+06");
+        assert_eq!(format_double(16777216.0), "1.67772E+07");
+        assert_eq!(format_double(0.000001), "1E-06");
+        assert_eq!(format_double(100000.0), "100000");
+        assert_eq!(format_double(96.666666), "96.6667");
+        assert_eq!(format_double(-0.5), "-0.5");
+        assert_eq!(format_double(0.00001), "1E-05");
+        assert_eq!(format_double(0.0001), "0.0001");
+        assert_eq!(format_double(0.1), "0.1");
+    }
+
+    #[test]
+    fn double_plain_examples() {
+        assert_eq!(format_double(3.0), "3");
+        assert_eq!(format_double(0.5), "0.5");
+        assert_eq!(format_double(96.6667), "96.6667");
+        assert_eq!(format_double(123456.0), "123456");
+        assert_eq!(format_double(1.23456e6), "1.23456E+06");
+        assert_eq!(format_double(1e100), "1E+100");
+        assert_eq!(format_double(1e-100), "1E-100");
+        assert_eq!(format_double(-1234.5678), "-1234.57");
+        assert_eq!(format_double(12.0), "12");
+        assert_eq!(format_double(1.5e-4), "0.00015");
+        assert_eq!(format_double(-2.5e7), "-2.5E+07");
+    }
+
+    #[test]
+    fn double_ties_round_half_to_even_on_the_exact_value() {
+        // All of these are exactly representable, so they are true ties.
+        assert_eq!(format_double(1234565.0), "1.23456E+06");
+        assert_eq!(format_double(1234575.0), "1.23458E+06");
+        assert_eq!(format_double(123456.5), "123456");
+        assert_eq!(format_double(123457.5), "123458");
+        assert_eq!(format_double(1000005.0), "1E+06");
+        assert_eq!(format_double(1000015.0), "1.00002E+06");
+        assert_eq!(format_double(-1234565.0), "-1.23456E+06");
+    }
+
+    #[test]
+    fn double_rounding_can_carry_into_the_exponent() {
+        // 999999.5 rounds to 1.00000e6, so the exponent form applies.
+        assert_eq!(format_double(999999.5), "1E+06");
+        assert_eq!(format_double(999999.4), "999999");
+        // 0.000099999995 rounds up to 1E-04, which prints in fixed form.
+        assert_eq!(format_double(0.000099999995), "0.0001");
+        assert_eq!(format_double(0.0000999994), "9.99994E-05");
+    }
+
+    #[test]
+    fn double_uses_the_exact_binary_value() {
+        // 1e-5 as a double is slightly above 1e-5.
+        assert_eq!(format!("{:.27}", 1e-5_f64), "0.000010000000000000000818031");
+        assert_eq!(format_double(1e-5), "1E-05");
+        // 0.1234565 as a double is below the tie, so it rounds down.
+        assert_eq!(format_double(0.1234565), "0.123456");
+        // 0.1234575 as a double is below the tie: down, where decimal half-up gives 8.
+        assert_eq!(format_double(0.1234575), "0.123457");
+        // 0.1234525 as a double is above the tie: up, where decimal half-even gives 2.
+        assert_eq!(format_double(0.1234525), "0.123453");
+    }
+
+    #[test]
+    fn double_special_values() {
+        assert_eq!(format_double(-0.0), "0");
+        assert_eq!(format_double(0.0), "0");
+        assert_eq!(format_double(f64::NAN), "NaN");
+        assert_eq!(format_double(f64::INFINITY), "Infinity");
+        assert_eq!(format_double(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(format_double(f64::MAX), "1.79769E+308");
+        assert_eq!(format_double(f64::MIN_POSITIVE), "2.22507E-308");
+        assert_eq!(format_double(5e-324), "4.94066E-324");
+    }
+
+    #[test]
+    fn target_truncates_toward_zero() {
+        assert_eq!(format_target(58.25), "58");
+        assert_eq!(format_target(16777216.0), "16777216");
+        assert_eq!(format_target(-2.7), "-2");
+        assert_eq!(format_target(-0.5), "0");
+        assert_eq!(format_target(-0.0), "0");
+        assert_eq!(format_target(0.999), "0");
+        assert_eq!(format_target(1e20), "100000000000000000000");
+        assert_eq!(format_target(-1e20), "-100000000000000000000");
+    }
+
+    #[test]
+    fn target_non_finite_does_not_panic() {
+        assert_eq!(format_target(f64::NAN), "NaN");
+        assert_eq!(format_target(f64::INFINITY), "Infinity");
+    }
+
+    fn secs(s: i64) -> Interval {
+        Interval(s * TICKS_PER_SECOND)
+    }
+
+    #[test]
+    fn interval_examples() {
+        let long =
+            Interval(4 * TICKS_PER_DAY + 22 * TICKS_PER_HOUR + 14 * TICKS_PER_MINUTE + 537_821_283);
+        assert_eq!(format_interval(long), "4d22h14m53.7821283s");
+        assert_eq!(format_interval(secs(90)), "1m30s");
+        assert_eq!(format_interval(secs(120)), "2m");
+        let mixed =
+            Interval(TICKS_PER_DAY + 6 * TICKS_PER_HOUR + 30 * TICKS_PER_MINUTE + 152_500_000);
+        assert_eq!(format_interval(mixed), "1d6h30m15.25s");
+        assert_eq!(format_interval(Interval(TICKS_PER_DAY)), "1d");
+        assert_eq!(format_interval(Interval(TICKS_PER_SECOND / 2)), "0.5s");
+        assert_eq!(format_interval(Interval(1)), "0.0000001s");
+        assert_eq!(
+            format_interval(Interval(TICKS_PER_HOUR + 5)),
+            "1h0.0000005s"
+        );
+        assert_eq!(
+            format_interval(Interval(TICKS_PER_DAY + TICKS_PER_SECOND)),
+            "1d1s"
+        );
+    }
+
+    #[test]
+    fn interval_zero_is_0s_decided() {
+        assert_eq!(format_interval(Interval::ZERO), "0s");
+    }
+
+    #[test]
+    fn interval_negative_is_minus_magnitude_decided() {
+        assert_eq!(format_interval(secs(-120)), "-2m");
+        assert_eq!(format_interval(Interval(-1)), "-0.0000001s");
+        assert_eq!(
+            format_interval(Interval(-TICKS_PER_DAY - 5 * TICKS_PER_SECOND)),
+            "-1d5s"
+        );
+    }
+
+    #[test]
+    fn interval_extremes_do_not_panic() {
+        assert_eq!(
+            format_interval(Interval(i64::MAX)),
+            "10675199d2h48m5.4775807s"
+        );
+        assert_eq!(
+            format_interval(Interval(i64::MIN)),
+            "-10675199d2h48m5.4775808s"
+        );
+    }
+
+    fn ts(y: i32, mo: u32, d: u32, h: i64, mi: i64, s: i64, ticks: i64) -> Timestamp {
+        let base = Timestamp::from_date(y, mo, d).unwrap();
+        let offset = h * TICKS_PER_HOUR + mi * TICKS_PER_MINUTE + s * TICKS_PER_SECOND + ticks;
+        base.checked_add(Interval(offset)).unwrap()
+    }
+
+    #[test]
+    fn timestamp_has_three_fractional_digits() {
+        let t = ts(2016, 10, 13, 19, 18, 47, 8_050_000);
+        assert_eq!(format_timestamp(t), "2016-10-13T19:18:47.805Z");
+        assert_eq!(
+            format_timestamp(ts(2024, 5, 1, 12, 0, 0, 0)),
+            "2024-05-01T12:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn timestamp_fraction_is_truncated_decided() {
+        let t = ts(2016, 10, 13, 19, 18, 47, 8_059_999);
+        assert_eq!(format_timestamp(t), "2016-10-13T19:18:47.805Z");
+        let last = Timestamp::from_ticks(MAX_TIMESTAMP_TICKS).unwrap();
+        assert_eq!(format_timestamp(last), "9999-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn timestamp_year_is_zero_padded() {
+        let first = Timestamp::from_ticks(0).unwrap();
+        assert_eq!(format_timestamp(first), "0001-01-01T00:00:00.000Z");
+        assert_eq!(format_run_timestamp(first), "0001-01-01T00:00:00Z");
+        assert_eq!(
+            format_run_timestamp(ts(999, 3, 4, 5, 6, 7, 0)),
+            "0999-03-04T05:06:07Z"
+        );
+    }
+
+    #[test]
+    fn run_timestamp_examples() {
+        assert_eq!(
+            format_run_timestamp(ts(2024, 1, 5, 6, 16, 56, 8_665_836)),
+            "2024-01-05T06:16:56.8665836Z"
+        );
+        assert_eq!(
+            format_run_timestamp(ts(2019, 2, 2, 1, 50, 9, 4_380_380)),
+            "2019-02-02T01:50:09.438038Z"
+        );
+        assert_eq!(
+            format_run_timestamp(ts(2024, 5, 1, 12, 0, 0, 0)),
+            "2024-05-01T12:00:00Z"
+        );
+        assert_eq!(
+            format_run_timestamp(ts(2024, 3, 2, 6, 30, 15, 2_500_000)),
+            "2024-03-02T06:30:15.25Z"
+        );
+        let last = Timestamp::from_ticks(MAX_TIMESTAMP_TICKS).unwrap();
+        assert_eq!(format_run_timestamp(last), "9999-12-31T23:59:59.9999999Z");
+    }
+}

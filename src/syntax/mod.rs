@@ -1,0 +1,6 @@
+//! Text to syntax tree: the logos lexer, the LALRPOP grammar and their errors.
+
+pub mod ast;
+pub mod lexer;
+pub mod parser;
+pub mod span;

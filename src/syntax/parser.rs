@@ -1,0 +1,502 @@
+//! Wires the logos tokens into the LALRPOP parser and turns its errors into the
+//! service's syntax errors: a position and a sentence saying what was expected and what
+//! was found.
+
+use lalrpop_util::{ErrorRecovery, ParseError};
+
+use super::ast::Formula;
+use super::lexer::{LexError, LexFailure, Token, tokens};
+use super::span::Span;
+
+lalrpop_util::lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused_parens, dead_code)]
+    grammar,
+    "/formula.rs"
+);
+
+/// What kind of syntax error, so callers (lints, suggestions) need not read messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyntaxErrorKind {
+    /// A character that starts no token.
+    UnexpectedCharacter,
+    /// A `#` comment [decided: an error, with a hint to use `//`].
+    HashComment,
+    /// A `/* */` comment [decided: an error, with a hint to use `//`].
+    BlockComment,
+    /// A string with no closing quote on its line.
+    UnterminatedString,
+    /// Two statements on separate lines with no `;` between them.
+    MissingSemicolon,
+    /// A token the grammar does not allow here.
+    UnexpectedToken,
+    /// The formula ended in the middle of a statement.
+    UnexpectedEnd,
+}
+
+/// A syntax error: where, what, and how to fix it where we know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub kind: SyntaxErrorKind,
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// The result of parsing: the statements that parsed, and every syntax error (in source
+/// order). The formula is valid only when `errors` is empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub formula: Formula,
+    pub errors: Vec<SyntaxError>,
+}
+
+/// Parses a formula, recovering at each `;` so that every syntax error is reported.
+pub fn parse(text: &str) -> Parsed {
+    let mut errors = Vec::new();
+    let good = lex_recovering(text, &mut errors);
+    let mut recovered: Vec<ErrorRecovery<usize, Token, LexFailure>> = Vec::new();
+    let result = grammar::FormulaParser::new().parse(&mut recovered, good.iter().cloned().map(Ok));
+    for r in recovered {
+        errors.push(parse_error(text, &good, r.error));
+    }
+    let statements = match result {
+        Ok(statements) => statements,
+        Err(e) => {
+            errors.push(parse_error(text, &good, e));
+            Vec::new()
+        }
+    };
+    errors.sort_by_key(|e| (e.span.start, e.span.end));
+    errors.dedup_by_key(|e| e.span.start);
+    Parsed {
+        formula: Formula { statements },
+        errors,
+    }
+}
+
+/// Parses a single expression (for tests and tools); `Err` holds every syntax error.
+pub fn parse_expr(text: &str) -> Result<super::ast::Expr, Vec<SyntaxError>> {
+    let mut errors = Vec::new();
+    let good = lex_recovering(text, &mut errors);
+    let mut recovered = Vec::new();
+    let result = grammar::ExprParser::new().parse(&mut recovered, good.iter().cloned().map(Ok));
+    errors.extend(
+        recovered
+            .into_iter()
+            .map(|r| parse_error(text, &good, r.error)),
+    );
+    match result {
+        Ok(e) if errors.is_empty() => Ok(e),
+        Ok(_) => Err(errors),
+        Err(e) => {
+            errors.push(parse_error(text, &good, e));
+            Err(errors)
+        }
+    }
+}
+
+/// Lexes the whole text, recording lexical errors and leaving out what they cover, so
+/// the parser sees what the author most likely meant (a `#` line is a comment to them).
+fn lex_recovering(text: &str, errors: &mut Vec<SyntaxError>) -> Vec<(usize, Token, usize)> {
+    let mut good = Vec::new();
+    let mut skip_until = 0;
+    for item in tokens(text) {
+        match item {
+            Ok((start, token, end)) => {
+                if start >= skip_until {
+                    good.push((start, token, end));
+                }
+            }
+            Err(LexFailure { error, start, end }) => {
+                if start < skip_until {
+                    continue;
+                }
+                let span = Span::new(start, end);
+                let error = match error {
+                    LexError::HashComment => {
+                        skip_until = line_end(text, start);
+                        SyntaxError {
+                            kind: SyntaxErrorKind::HashComment,
+                            span,
+                            message: "'#' does not start a comment in a formula".to_string(),
+                            help: Some("write comments with '//'".to_string()),
+                        }
+                    }
+                    LexError::BlockComment => {
+                        skip_until = text[start..]
+                            .find("*/")
+                            .map_or(text.len(), |i| start + i + 2);
+                        SyntaxError {
+                            kind: SyntaxErrorKind::BlockComment,
+                            span,
+                            message: "'/*' does not start a comment in a formula".to_string(),
+                            help: Some(
+                                "write comments with '//' at the start of each line".to_string(),
+                            ),
+                        }
+                    }
+                    LexError::UnterminatedString => SyntaxError {
+                        kind: SyntaxErrorKind::UnterminatedString,
+                        span,
+                        message: "this string has no closing '\"' on its line".to_string(),
+                        help: Some(
+                            "strings are written on one line between double quotes".to_string(),
+                        ),
+                    },
+                    LexError::UnexpectedCharacter => {
+                        let c = text[start..].chars().next().unwrap_or('?');
+                        SyntaxError {
+                            kind: SyntaxErrorKind::UnexpectedCharacter,
+                            span: Span::new(start, start + c.len_utf8()),
+                            message: format!("unexpected character '{}'", c.escape_debug()),
+                            help: unexpected_character_help(c),
+                        }
+                    }
+                };
+                errors.push(error);
+            }
+        }
+    }
+    good
+}
+
+fn unexpected_character_help(c: char) -> Option<String> {
+    match c {
+        '\\' => Some(
+            "strings have no escapes: write time(\"Mon, 06 Oct 2014 10:20:00 GMT\")".to_string(),
+        ),
+        '\'' => Some("strings are written between double quotes".to_string()),
+        '$' => Some("a '$' is followed by a name, as in $TargetDedicatedNodes".to_string()),
+        '%' => Some("there is no '%' operator".to_string()),
+        '[' | ']' => {
+            Some("there is no indexing or vector literal: use val(v, i) or vec(...)".to_string())
+        }
+        '{' | '}' => Some("there are no blocks: use 'condition ? a : b'".to_string()),
+        '&' => Some("logical and is written '&&'".to_string()),
+        '|' => Some("logical or is written '||'".to_string()),
+        _ => None,
+    }
+}
+
+fn line_end(text: &str, from: usize) -> usize {
+    text[from..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| from + i)
+}
+
+type LalrError = ParseError<usize, Token, LexFailure>;
+
+fn parse_error(text: &str, good: &[(usize, Token, usize)], error: LalrError) -> SyntaxError {
+    match error {
+        ParseError::UnrecognizedToken {
+            token: (start, token, end),
+            expected,
+        } => {
+            let previous = good.iter().rev().find(|(_, _, e)| *e <= start);
+            let span = Span::new(start, end);
+            let after_line_break =
+                previous.is_some_and(|(_, _, e)| text[*e..start].contains(['\n', '\r']));
+            if token.starts_expression() && expects(&expected, ";") && after_line_break {
+                let prev_end = previous.map_or(0, |p| p.2);
+                return SyntaxError {
+                    kind: SyntaxErrorKind::MissingSemicolon,
+                    span,
+                    message: format!("expected ';' between statements, found {token}"),
+                    help: Some(format!(
+                        "add ';' at the end of the previous statement (after '{}')",
+                        last_line_of(&text[..prev_end])
+                    )),
+                };
+            }
+            SyntaxError {
+                kind: SyntaxErrorKind::UnexpectedToken,
+                span,
+                message: format!(
+                    "expected {}{}, found {token}",
+                    describe_expected(&expected),
+                    after(previous),
+                ),
+                help: token_help(&token, &expected),
+            }
+        }
+        ParseError::UnrecognizedEof { location, expected } => {
+            let previous = good.last();
+            // Point at the last token: the end of the text may be a line of comments.
+            let at = previous.map_or(location, |p| p.2);
+            SyntaxError {
+                kind: SyntaxErrorKind::UnexpectedEnd,
+                span: Span::new(at, at),
+                message: format!(
+                    "expected {}{}, found the end of the formula",
+                    describe_expected(&expected),
+                    after(previous)
+                ),
+                help: None,
+            }
+        }
+        ParseError::ExtraToken {
+            token: (start, token, end),
+        } => SyntaxError {
+            kind: SyntaxErrorKind::UnexpectedToken,
+            span: Span::new(start, end),
+            message: format!("unexpected {token}"),
+            help: None,
+        },
+        ParseError::InvalidToken { location } => SyntaxError {
+            kind: SyntaxErrorKind::UnexpectedCharacter,
+            span: Span::new(location, location + 1),
+            message: "unexpected character".to_string(),
+            help: None,
+        },
+        ParseError::User { error } => SyntaxError {
+            kind: SyntaxErrorKind::UnexpectedCharacter,
+            span: Span::new(error.start, error.end),
+            message: "unexpected character".to_string(),
+            help: None,
+        },
+    }
+}
+
+fn last_line_of(text: &str) -> &str {
+    let line = text.rsplit(['\n', '\r']).next().unwrap_or("").trim();
+    // Keep the hint short for long lines.
+    match line.char_indices().nth(60) {
+        Some((i, _)) => &line[..i],
+        None => line,
+    }
+}
+
+fn after(previous: Option<&(usize, Token, usize)>) -> String {
+    match previous {
+        Some((_, token, _)) => format!(" after {token}"),
+        None => String::new(),
+    }
+}
+
+fn expects(expected: &[String], terminal: &str) -> bool {
+    expected.iter().any(|e| e.trim_matches('"') == terminal)
+}
+
+/// Says what the parser would have taken, in words rather than a token list.
+fn describe_expected(expected: &[String]) -> String {
+    if expects(expected, "number") {
+        return "an expression".to_string();
+    }
+    let operators = [
+        "||", "&&", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "?",
+    ];
+    let mut parts: Vec<String> = Vec::new();
+    if operators.iter().any(|op| expects(expected, op)) {
+        parts.push("an operator".to_string());
+    }
+    for e in expected {
+        let t = e.trim_matches('"');
+        if operators.contains(&t) {
+            continue;
+        }
+        let described = match t {
+            "name" => "a name".to_string(),
+            "$name" => continue,
+            other => format!("'{other}'"),
+        };
+        if !parts.contains(&described) {
+            parts.push(described);
+        }
+    }
+    match parts.len() {
+        0 => "something else".to_string(),
+        1 => parts.remove(0),
+        _ => {
+            let last = parts.pop().unwrap_or_default();
+            format!("{} or {}", parts.join(", "), last)
+        }
+    }
+}
+
+fn token_help(token: &Token, expected: &[String]) -> Option<String> {
+    match token {
+        Token::DollarName(name) if expects(expected, "name") => Some(format!(
+            "function, method and field names have no '$': write '{}'",
+            name.trim_start_matches('$')
+        )),
+        Token::Assign if expects(expected, "==") => {
+            Some("'=' assigns; to compare, write '=='".to_string())
+        }
+        Token::LParen if !expects(expected, "(") => {
+            Some("only functions and methods are called; a '$' name cannot be".to_string())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::ast::{BinaryOp, ExprKind, StatementKind};
+    use crate::syntax::span::LineIndex;
+
+    fn first_error(text: &str) -> (usize, usize, String) {
+        let parsed = parse(text);
+        let e = parsed.errors.first().expect("a syntax error");
+        let p = LineIndex::new(text).line_col(text, e.span.start as usize);
+        (p.line, p.column, e.message.clone())
+    }
+
+    #[test]
+    fn trailing_semicolon_is_optional_and_empty_statements_are_allowed() {
+        assert!(parse("a = 1").errors.is_empty());
+        assert!(parse("a = 1;").errors.is_empty());
+        assert!(parse(";;a = 1;; ;// c\n").errors.is_empty());
+        assert_eq!(parse(";;a = 1;; b = 2;").formula.statements.len(), 2);
+        assert!(parse("").errors.is_empty());
+    }
+
+    #[test]
+    fn precedence_follows_c_decided() {
+        let e = parse_expr("1 + 2 * 3 < 4 && 5 == 6 || 7").unwrap();
+        let ExprKind::Binary {
+            op: BinaryOp::Or,
+            lhs,
+            ..
+        } = e.kind
+        else {
+            panic!("|| loosest")
+        };
+        let ExprKind::Binary {
+            op: BinaryOp::And,
+            lhs,
+            ..
+        } = lhs.kind
+        else {
+            panic!("&& next")
+        };
+        let ExprKind::Binary {
+            op: BinaryOp::Lt,
+            lhs,
+            ..
+        } = lhs.kind
+        else {
+            panic!("< below ==")
+        };
+        let ExprKind::Binary {
+            op: BinaryOp::Add,
+            rhs,
+            ..
+        } = lhs.kind
+        else {
+            panic!("+ below <")
+        };
+        assert!(matches!(
+            rhs.kind,
+            ExprKind::Binary {
+                op: BinaryOp::Mul,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn binary_operators_are_left_associative_and_ternary_right() {
+        let e = parse_expr("1 - 2 - 3").unwrap();
+        let ExprKind::Binary { lhs, .. } = e.kind else {
+            panic!()
+        };
+        assert!(matches!(
+            lhs.kind,
+            ExprKind::Binary {
+                op: BinaryOp::Sub,
+                ..
+            }
+        ));
+        let e = parse_expr("a ? b : c ? d : e").unwrap();
+        let ExprKind::Conditional { otherwise, .. } = e.kind else {
+            panic!()
+        };
+        assert!(matches!(otherwise.kind, ExprKind::Conditional { .. }));
+    }
+
+    #[test]
+    fn methods_fields_and_calls() {
+        let e = parse_expr("$CPUPercent.GetSample(TimeInterval_Minute * 10, 80)").unwrap();
+        let ExprKind::Method {
+            method,
+            args,
+            args_span,
+            ..
+        } = e.kind
+        else {
+            panic!()
+        };
+        assert_eq!(method.text, "GetSample");
+        assert_eq!(args.len(), 2);
+        assert_eq!(args_span.start, 21);
+        assert!(matches!(
+            parse_expr("time().weekday").unwrap().kind,
+            ExprKind::Field { .. }
+        ));
+        assert!(matches!(
+            parse_expr("sum()").unwrap().kind,
+            ExprKind::Call { .. }
+        ));
+    }
+
+    #[test]
+    fn bare_expression_statement() {
+        let p = parse("stop();");
+        assert!(matches!(
+            p.formula.statements[0].kind,
+            StatementKind::Expr(_)
+        ));
+    }
+
+    #[test]
+    fn dollar_names_cannot_be_called_or_used_as_methods() {
+        assert_eq!(first_error("$f(1)").1, 3);
+        assert_eq!(first_error("x.$y").1, 3);
+    }
+
+    #[test]
+    fn missing_operand_says_what_was_expected() {
+        let (line, col, msg) = first_error("$TargetDedicatedNodes = 2 *;");
+        assert_eq!((line, col), (1, 28));
+        assert_eq!(msg, "expected an expression after '*', found ';'");
+    }
+
+    #[test]
+    fn missing_semicolon_between_lines_is_named() {
+        let (line, col, msg) = first_error("a = 1\n    b = 2;");
+        assert_eq!((line, col), (2, 5));
+        assert_eq!(msg, "expected ';' between statements, found 'b'");
+    }
+
+    #[test]
+    fn hash_comment_is_an_error_at_the_hash_decided() {
+        let text = "# scale\n$TargetDedicatedNodes = 1;";
+        let p = parse(text);
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        assert_eq!(p.errors[0].kind, SyntaxErrorKind::HashComment);
+        assert_eq!(p.errors[0].span.start, 0);
+    }
+
+    #[test]
+    fn backslash_is_an_unexpected_character() {
+        let (line, col, msg) = first_error("x = time(\\\"Mon\\\");");
+        assert_eq!((line, col), (1, 10));
+        assert_eq!(msg, "unexpected character '\\\\'");
+    }
+
+    #[test]
+    fn every_statement_error_is_reported() {
+        let p = parse("a = 1 +;\nb = * 2;\nc = (3;");
+        assert_eq!(p.errors.len(), 3, "{:?}", p.errors);
+    }
+
+    #[test]
+    fn end_of_formula_inside_a_statement() {
+        let (_, _, msg) = first_error("a = (1 + 2");
+        assert_eq!(
+            msg,
+            "expected ')' after number 2, found the end of the formula"
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! Time as the service keeps it: 64-bit counts of 100 ns ticks.
+//!
+//! A timestamp is the number of ticks since 0001-01-01T00:00:00Z (as .NET's
+//! `DateTime.Ticks`), limited to the years 1 to 9999; a time interval is a signed tick
+//! count. Leaving either range is an evaluation error, never a wrap [decided].
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
+
+pub const TICKS_PER_MICROSECOND: i64 = 10;
+pub const TICKS_PER_MILLISECOND: i64 = 10_000;
+pub const TICKS_PER_SECOND: i64 = 10_000_000;
+pub const TICKS_PER_MINUTE: i64 = 60 * TICKS_PER_SECOND;
+pub const TICKS_PER_HOUR: i64 = 60 * TICKS_PER_MINUTE;
+pub const TICKS_PER_DAY: i64 = 24 * TICKS_PER_HOUR;
+
+/// Ticks of 9999-12-31T23:59:59.9999999Z, the last representable instant.
+pub const MAX_TIMESTAMP_TICKS: i64 = 3_155_378_975_999_999_999;
+
+/// Ticks from 0001-01-01 to 1970-01-01.
+const UNIX_EPOCH_TICKS: i64 = 621_355_968_000_000_000;
+
+/// An instant in UTC, in ticks since 0001-01-01T00:00:00Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// A timestamp from ticks, if within the years 1 to 9999.
+    pub fn from_ticks(ticks: i64) -> Option<Timestamp> {
+        (0..=MAX_TIMESTAMP_TICKS)
+            .contains(&ticks)
+            .then_some(Timestamp(ticks))
+    }
+
+    pub fn ticks(self) -> i64 {
+        self.0
+    }
+
+    pub fn from_datetime(dt: DateTime<Utc>) -> Option<Timestamp> {
+        let secs = dt.timestamp();
+        let sub = i64::from(dt.timestamp_subsec_nanos()) / 100;
+        let ticks = secs
+            .checked_mul(TICKS_PER_SECOND)?
+            .checked_add(sub)?
+            .checked_add(UNIX_EPOCH_TICKS)?;
+        Timestamp::from_ticks(ticks)
+    }
+
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        let unix = self.0 - UNIX_EPOCH_TICKS;
+        let secs = unix.div_euclid(TICKS_PER_SECOND);
+        let nanos = (unix.rem_euclid(TICKS_PER_SECOND) * 100) as u32;
+        Utc.timestamp_opt(secs, nanos)
+            .single()
+            .expect("a timestamp within years 1..9999 is a valid chrono instant")
+    }
+
+    /// `self + interval`, or `None` outside the years 1 to 9999.
+    pub fn checked_add(self, interval: Interval) -> Option<Timestamp> {
+        Timestamp::from_ticks(self.0.checked_add(interval.0)?)
+    }
+
+    pub fn checked_sub(self, interval: Interval) -> Option<Timestamp> {
+        Timestamp::from_ticks(self.0.checked_sub(interval.0)?)
+    }
+
+    /// `self - other` as an interval (cannot overflow within the timestamp range).
+    pub fn since(self, other: Timestamp) -> Interval {
+        Interval(self.0 - other.0)
+    }
+
+    /// The calendar fields a formula can read.
+    pub fn fields(self) -> TimestampFields {
+        let dt = self.to_datetime();
+        TimestampFields {
+            year: dt.year(),
+            month: dt.month(),
+            day: dt.day(),
+            // Sunday = 0 .. Saturday = 6, as .NET's DayOfWeek [decided].
+            weekday: dt.weekday().num_days_from_sunday(),
+            hour: dt.hour(),
+            minute: dt.minute(),
+            second: dt.second(),
+        }
+    }
+
+    /// Midnight UTC of a calendar date, if valid.
+    pub fn from_date(year: i32, month: u32, day: u32) -> Option<Timestamp> {
+        let date = NaiveDate::from_ymd_opt(year, month, day)?;
+        Timestamp::from_datetime(date.and_hms_opt(0, 0, 0)?.and_utc())
+    }
+}
+
+/// The calendar fields of a timestamp (`.year .month .day .weekday .hour .minute .second`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimestampFields {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+    pub weekday: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+}
+
+/// A signed duration in 100 ns ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Interval(pub i64);
+
+impl Interval {
+    pub const ZERO: Interval = Interval(0);
+
+    pub fn ticks(self) -> i64 {
+        self.0
+    }
+
+    pub fn checked_add(self, other: Interval) -> Option<Interval> {
+        self.0.checked_add(other.0).map(Interval)
+    }
+
+    pub fn checked_sub(self, other: Interval) -> Option<Interval> {
+        self.0.checked_sub(other.0).map(Interval)
+    }
+
+    pub fn checked_neg(self) -> Option<Interval> {
+        self.0.checked_neg().map(Interval)
+    }
+
+    /// `self * factor`, rounded to whole ticks with halves to even [decided];
+    /// `None` when the result is not finite or leaves the 64-bit tick range.
+    pub fn checked_mul_f64(self, factor: f64) -> Option<Interval> {
+        ticks_from_f64(self.0 as f64 * factor)
+    }
+
+    /// `self / divisor`, rounded like [`Interval::checked_mul_f64`].
+    pub fn checked_div_f64(self, divisor: f64) -> Option<Interval> {
+        ticks_from_f64(self.0 as f64 / divisor)
+    }
+}
+
+fn ticks_from_f64(x: f64) -> Option<Interval> {
+    let rounded = x.round_ties_even();
+    // i64::MAX as f64 rounds up to 2^63, which is out of range: compare strictly.
+    if rounded.is_finite() && rounded >= i64::MIN as f64 && rounded < i64::MAX as f64 {
+        Some(Interval(rounded as i64))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_epoch_round_trips() {
+        let dt = Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap();
+        let ts = Timestamp::from_datetime(dt).unwrap();
+        assert_eq!(ts.ticks(), UNIX_EPOCH_TICKS);
+        assert_eq!(ts.to_datetime(), dt);
+    }
+
+    #[test]
+    fn range_is_years_1_to_9999() {
+        assert!(Timestamp::from_ticks(-1).is_none());
+        assert!(Timestamp::from_ticks(MAX_TIMESTAMP_TICKS + 1).is_none());
+        let last = Timestamp::from_ticks(MAX_TIMESTAMP_TICKS).unwrap();
+        assert_eq!(last.fields().year, 9999);
+        assert_eq!(Timestamp::from_ticks(0).unwrap().fields().year, 1);
+    }
+
+    #[test]
+    fn weekday_sunday_is_zero() {
+        // 2024-03-03 was a Sunday, 2024-03-04 a Monday.
+        assert_eq!(
+            Timestamp::from_date(2024, 3, 3).unwrap().fields().weekday,
+            0
+        );
+        assert_eq!(
+            Timestamp::from_date(2024, 3, 4).unwrap().fields().weekday,
+            1
+        );
+        assert_eq!(
+            Timestamp::from_date(2024, 3, 9).unwrap().fields().weekday,
+            6
+        );
+    }
+
+    #[test]
+    fn interval_scaling_rounds_half_to_even() {
+        assert_eq!(Interval(3).checked_div_f64(2.0), Some(Interval(2)));
+        assert_eq!(Interval(5).checked_div_f64(2.0), Some(Interval(2)));
+        assert_eq!(Interval(1).checked_mul_f64(2.5), Some(Interval(2)));
+    }
+
+    #[test]
+    fn interval_overflow_is_none() {
+        assert_eq!(Interval(i64::MAX).checked_mul_f64(2.0), None);
+        assert_eq!(Interval(1).checked_div_f64(0.0), None);
+        assert_eq!(Interval(i64::MAX).checked_add(Interval(1)), None);
+        assert_eq!(Interval(i64::MIN).checked_neg(), None);
+    }
+}
