@@ -62,6 +62,7 @@ impl Diagnostic {
 /// - `BS02xx`: names
 /// - `BS03xx`: types and arity
 /// - `BS05xx`: warnings about behaviour the service may not share (a [decided] rule)
+/// - `BS07xx`: warnings from a run (what one evaluation did)
 pub mod codes {
     /// More than 8192 characters.
     pub const TOO_LONG: &str = "BS0001";
@@ -84,6 +85,13 @@ pub mod codes {
     pub const UNEXPECTED_TOKEN: &str = "BS0106";
     /// The formula ends inside a statement.
     pub const UNEXPECTED_END: &str = "BS0107";
+
+    /// Run-time: a target ends the run negative.
+    pub const RUN_NEGATIVE_TARGET: &str = "BS0701";
+    /// Run-time: `val(v, i)` with `i` outside the vector gives 0 [decided].
+    pub const RUN_VAL_OUT_OF_RANGE: &str = "BS0702";
+    /// Run-time: a variable ends the run as NaN or an infinity.
+    pub const RUN_NON_FINITE_VALUE: &str = "BS0703";
 }
 
 impl From<&crate::syntax::parser::SyntaxError> for Diagnostic {

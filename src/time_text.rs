@@ -1020,6 +1020,49 @@ mod tests {
         assert!(e.contains("at most 10675199 days"), "{e}");
     }
 
+    // ---- choices the spec leaves open ----
+
+    #[test]
+    fn time_literal_lower_case_t_and_z_refused_decided() {
+        // W3C-DTF writes them upper-case; only RFC 3339 input also takes `t`/`z`.
+        assert!(parse_time_literal("2024-03-01t10:00:00Z").is_err());
+        assert!(parse_time_literal("2024-03-01T10:00:00z").is_err());
+        assert!(parse_rfc3339("2024-03-01t10:00:00z").is_ok());
+    }
+
+    #[test]
+    fn zone_offsets_up_to_23_59_decided() {
+        assert_eq!(
+            parse_rfc3339("2024-03-01T00:00:00+23:59"),
+            Ok(utc(2024, 2, 29, 0, 1, 0, 0))
+        );
+        assert!(parse_rfc3339("2024-03-01T00:00:00+24:00").is_err());
+        assert!(parse_time_literal("2024-03-01T00:00-00:60").is_err());
+    }
+
+    #[test]
+    fn leap_second_refused_decided() {
+        assert!(parse_time_literal("2016-12-31T23:59:60Z").is_err());
+        assert!(parse_rfc3339("2016-12-31T23:59:60Z").is_err());
+        assert!(parse_time_literal("Sat, 31 Dec 2016 23:59:60 GMT").is_err());
+    }
+
+    #[test]
+    fn iso_duration_designators_upper_case_and_weeks_alone_decided() {
+        assert!(parse_iso8601_duration("pt30s").is_err());
+        assert!(parse_iso8601_duration("P1W1D").is_err());
+        assert!(parse_iso8601_duration("PT").is_err());
+        assert!(parse_iso8601_duration("PT0,5S").is_err());
+    }
+
+    #[test]
+    fn interval_arg_short_form_is_unsigned_and_lower_case_decided() {
+        assert!(parse_interval_arg("-15m").is_err());
+        assert!(parse_interval_arg("15M").is_err());
+        // A negative interval is only reachable through the ISO form.
+        assert_eq!(parse_interval_arg("-PT15M"), Ok(secs(-15 * 60)));
+    }
+
     // ---- robustness ----
 
     #[test]

@@ -1,0 +1,301 @@
+//! `batchscale`: evaluate and check Azure Batch autoscale formulas offline.
+//!
+//! A thin shell over the library: argument parsing, reading files, printing. Exit status
+//! 0: valid and (for `eval`) the run had no error; 1: the formula was rejected, failed
+//! `check`, or its run ended with an error; 2: the command itself could not run.
+
+mod render;
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+use std::process::ExitCode;
+
+use batchscale::diagnostic::{Diagnostic, Severity};
+use batchscale::engine::{CompiledFormula, validate};
+use batchscale::snapshot::Snapshot;
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Formula files larger than this are refused before reading them whole: a formula has
+/// at most 8192 characters, so anything this large is not one.
+const MAX_FORMULA_FILE_BYTES: u64 = 1 << 20;
+
+#[derive(Parser)]
+#[command(
+    name = "batchscale",
+    version,
+    about = "Evaluate and check Azure Batch autoscale formulas offline",
+    long_about = "Evaluate and check Azure Batch autoscale formulas offline, with the service's \
+                  results, error codes and messages.\n\nExit status: 0 valid (and the run had no \
+                  error), 1 the formula was rejected, failed check, or its run ended with an \
+                  error, 2 the command could not run."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate a formula against a pool snapshot, as evaluate_auto_scale does.
+    Eval {
+        /// The formula file, or '-' for standard input.
+        formula: String,
+        /// The pool snapshot (JSON); without it, an empty pool with no samples.
+        #[arg(long, value_name = "SNAPSHOT.json")]
+        pool: Option<String>,
+        /// The evaluation instant (RFC 3339); overrides the snapshot's evaluationTime.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Validate formulas as enable_auto_scale does, plus the static checker.
+    Check {
+        /// Formula files, or '-' for standard input.
+        #[arg(required = true)]
+        formulas: Vec<String>,
+        /// Also validate an evaluation interval (ISO 8601 such as PT15M, or 15m).
+        #[arg(long, value_name = "DURATION")]
+        interval: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Why the command itself could not run (exit status 2).
+struct UsageError(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval {
+            formula,
+            pool,
+            at,
+            format,
+        } => eval(&formula, pool.as_deref(), at.as_deref(), format),
+        Command::Check {
+            formulas,
+            interval,
+            format,
+        } => check(&formulas, interval.as_deref(), format),
+    };
+    match result {
+        Ok(code) => code,
+        Err(UsageError(message)) => {
+            eprintln!("batchscale: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn eval(
+    formula_path: &str,
+    pool: Option<&str>,
+    at: Option<&str>,
+    format: Format,
+) -> Result<ExitCode, UsageError> {
+    let (name, text) = read_formula(formula_path)?;
+    let mut snapshot = match pool {
+        Some(path) => {
+            if path == "-" && formula_path == "-" {
+                return Err(UsageError(
+                    "the formula and the snapshot cannot both be read from standard input"
+                        .to_string(),
+                ));
+            }
+            let (snapshot_name, json) = read_text(path, None)?;
+            Snapshot::from_json(&json, &snapshot_name).map_err(|e| UsageError(e.to_string()))?
+        }
+        None => Snapshot::default(),
+    };
+    if let Some(at) = at {
+        let now = batchscale::time_text::parse_rfc3339(at)
+            .map_err(|e| UsageError(format!("--at: {e}")))?;
+        snapshot.evaluation_time = Some(now);
+    }
+    let files = render::Files::new(&name, &text);
+    let compiled = match CompiledFormula::new(&text) {
+        Ok(c) => c,
+        Err(rejection) => {
+            match format {
+                Format::Json => {
+                    println!("{}", to_json(&rejection.error));
+                    for d in &rejection.diagnostics {
+                        eprintln!("{}", render::json_diagnostic(&files, d));
+                    }
+                }
+                Format::Text => {
+                    println!("rejected: {}", rejection.error);
+                    render::emit(&files, &rejection.diagnostics, color());
+                }
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let now = snapshot
+        .evaluation_time
+        .unwrap_or_else(batchscale::engine::clock_now);
+    let evaluation = compiled.evaluate_at(&snapshot, now);
+    let warnings: Vec<&Diagnostic> = evaluation.warnings.iter().collect();
+    match format {
+        Format::Json => {
+            println!("{}", to_json(&evaluation.run));
+            for d in warnings {
+                eprintln!("{}", render::json_diagnostic(&files, d));
+            }
+        }
+        Format::Text => {
+            print!("{}", render::run_table(&evaluation));
+            if let (Some(error), Some(span)) = (&evaluation.run.error, evaluation.error_span) {
+                let detail = error.values.first().map(|v| v.value.as_str()).unwrap_or("");
+                let diagnostic = Diagnostic::error("", span, format!("{}: {detail}", error.code));
+                render::emit_to_stdout(&files, &[diagnostic]);
+            }
+            render::emit(&files, &evaluation.warnings, color());
+        }
+    }
+    Ok(ExitCode::from(if evaluation.run.error.is_some() {
+        1
+    } else {
+        0
+    }))
+}
+
+fn check(paths: &[String], interval: Option<&str>, format: Format) -> Result<ExitCode, UsageError> {
+    let interval = interval
+        .map(|text| {
+            batchscale::time_text::parse_interval_arg(text)
+                .map_err(|e| UsageError(format!("--interval: {e}")))
+        })
+        .transpose()?;
+    if paths.iter().filter(|p| *p == "-").count() > 1 {
+        return Err(UsageError(
+            "standard input ('-') can be read only once".to_string(),
+        ));
+    }
+    // Read every file first, so a missing file is a usage error before anything prints.
+    let mut inputs = Vec::new();
+    for path in paths {
+        inputs.push(read_formula(path)?);
+    }
+    let mut all_valid = true;
+    let mut json_items = Vec::new();
+    for (name, text) in &inputs {
+        let validation = validate(text, interval);
+        all_valid &= validation.is_valid();
+        let files = render::Files::new(name, text);
+        match format {
+            Format::Json => json_items.extend(
+                validation
+                    .diagnostics
+                    .iter()
+                    .map(|d| render::json_diagnostic_value(&files, d)),
+            ),
+            Format::Text => {
+                render::emit(&files, &validation.diagnostics, color());
+                let errors = count(&validation.diagnostics, Severity::Error);
+                let warnings = count(&validation.diagnostics, Severity::Warning);
+                let verdict = if validation.is_valid() {
+                    "valid"
+                } else {
+                    "invalid"
+                };
+                println!(
+                    "{name}: {verdict} ({errors} error{}, {warnings} warning{})",
+                    plural(errors),
+                    plural(warnings)
+                );
+            }
+        }
+    }
+    if format == Format::Json {
+        println!("{}", serde_json::Value::Array(json_items));
+    }
+    Ok(ExitCode::from(if all_valid { 0 } else { 1 }))
+}
+
+fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .count()
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("the output types serialise to JSON")
+}
+
+fn read_formula(path: &str) -> Result<(String, String), UsageError> {
+    read_text(path, Some(MAX_FORMULA_FILE_BYTES))
+}
+
+/// Reads a file (or standard input for `-`) as UTF-8 text, with the name to show for it.
+fn read_text(path: &str, limit: Option<u64>) -> Result<(String, String), UsageError> {
+    let (name, bytes) = if path == "-" {
+        let mut bytes = Vec::new();
+        let stdin = std::io::stdin();
+        let mut reader = stdin.lock().take(limit.map_or(u64::MAX, |l| l + 1));
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
+        ("<stdin>".to_string(), bytes)
+    } else {
+        let p = Path::new(path);
+        let meta = std::fs::metadata(p)
+            .map_err(|e| UsageError(format!("cannot read '{path}': {}", io_reason(&e))))?;
+        if meta.is_dir() {
+            return Err(UsageError(format!("'{path}' is a directory, not a file")));
+        }
+        if let Some(limit) = limit
+            && meta.len() > limit
+        {
+            return Err(UsageError(format!(
+                "'{path}' is {} bytes; a formula file must be at most {limit} bytes (a formula has at most 8192 characters)",
+                meta.len()
+            )));
+        }
+        let bytes = std::fs::read(p)
+            .map_err(|e| UsageError(format!("cannot read '{path}': {}", io_reason(&e))))?;
+        (path.to_string(), bytes)
+    };
+    if let Some(limit) = limit
+        && bytes.len() as u64 > limit
+    {
+        return Err(UsageError(format!(
+            "{name} is more than {limit} bytes; a formula has at most 8192 characters"
+        )));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((name, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            Err(UsageError(format!(
+                "{name} is not UTF-8 text (invalid byte 0x{:02x} at byte offset {at})",
+                e.as_bytes()[at]
+            )))
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,284 @@
+//! The pipeline as the service runs it: validation on add/enable (length, syntax,
+//! statement count), then evaluation of a compiled formula against snapshots.
+
+use crate::check;
+use crate::diagnostic::{Diagnostic, codes};
+use crate::eval::compile::{self, Program};
+use crate::eval::interpreter;
+use crate::run::{self, AutoScaleRun, BatchError};
+use crate::snapshot::Snapshot;
+use crate::syntax::ast;
+use crate::syntax::parser;
+use crate::syntax::span::{LineCol, LineIndex, Span, utf16_len};
+use crate::time::{Interval, TICKS_PER_HOUR, TICKS_PER_MINUTE, Timestamp};
+
+/// At most this many characters (UTF-16 code units) [doc].
+pub const MAX_FORMULA_LENGTH: usize = 8192;
+/// At most this many statements [doc]; empty statements do not count [decided].
+pub const MAX_STATEMENTS: usize = 100;
+/// The evaluation interval's bounds [doc] and default.
+pub const MIN_INTERVAL: Interval = Interval(5 * TICKS_PER_MINUTE);
+pub const MAX_INTERVAL: Interval = Interval(168 * TICKS_PER_HOUR);
+pub const DEFAULT_INTERVAL: Interval = Interval(15 * TICKS_PER_MINUTE);
+
+const SYNTAX_ERROR: (&str, &str) = (
+    "AutoScalingFormulaSyntaxError",
+    "The specified auto-scaling formula has a syntax error.",
+);
+const TOO_LONG: (&str, &str) = (
+    "AutoScalingFormulaTooLong",
+    "The specified auto-scaling formula is too long.",
+);
+const TOO_MANY_STATEMENTS: (&str, &str) = (
+    "InvalidAutoScalingSettings",
+    "The specified auto-scaling formula has too many statements.",
+);
+const INVALID_INTERVAL: (&str, &str) = (
+    "InvalidPropertyValue",
+    "The value provided for one of the properties in the request body is invalid.",
+);
+
+/// A formula the service would refuse on add/enable: the Batch error it answers with, and
+/// every diagnostic behind it (all syntax errors, not only the first).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{error}")]
+pub struct Rejection {
+    pub error: BatchError,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A formula that passed the service's validation, compiled for evaluation. Parse and
+/// check once, evaluate many times.
+#[derive(Debug, Clone)]
+pub struct CompiledFormula {
+    text: String,
+    lines: LineIndex,
+    ast: ast::Formula,
+    program: Program,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The outcome of one evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// What the service would return.
+    pub run: AutoScaleRun,
+    /// The variables and their printed values, in results order.
+    pub variables: Vec<(String, String)>,
+    /// Where the error that ended the run happened.
+    pub error_span: Option<Span>,
+    /// What this run did that deserves a look (run-time warnings).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The full text of a position: `Line L, Col C`.
+pub fn position_text(p: LineCol) -> String {
+    format!("Line {}, Col {}", p.line, p.column)
+}
+
+impl CompiledFormula {
+    /// Validates a formula as the service does on add/enable (length, then syntax, then
+    /// the statement count [decided]) and compiles it. Type errors and undefined names do
+    /// not reject a formula: the service reports them when the statement runs [seen]; they
+    /// are in [`CompiledFormula::diagnostics`].
+    pub fn new(text: &str) -> Result<CompiledFormula, Rejection> {
+        let lines = LineIndex::new(text);
+        let at = |offset: usize| position_text(lines.line_col(text, offset));
+        let length = utf16_len(text);
+        if length > MAX_FORMULA_LENGTH {
+            let offset = offset_of_utf16(text, MAX_FORMULA_LENGTH);
+            let detail = format!(
+                "the formula is {length} characters long; at most {MAX_FORMULA_LENGTH} are allowed"
+            );
+            let diagnostic = Diagnostic::error(
+                codes::TOO_LONG,
+                Span::new(offset, text.len()),
+                detail.clone(),
+            )
+            .with_help("shorten comments and names, or move constants out of the formula");
+            return Err(Rejection {
+                error: BatchError::new(
+                    TOO_LONG.0,
+                    TOO_LONG.1,
+                    Some(format!("{}: {detail}", at(offset))),
+                ),
+                diagnostics: vec![diagnostic],
+            });
+        }
+        let parsed = parser::parse(text);
+        if let Some(first) = parsed.errors.first() {
+            let diagnostics: Vec<Diagnostic> = parsed.errors.iter().map(Diagnostic::from).collect();
+            return Err(Rejection {
+                error: BatchError::new(
+                    SYNTAX_ERROR.0,
+                    SYNTAX_ERROR.1,
+                    Some(format!(
+                        "{}: {}",
+                        at(first.span.start as usize),
+                        first.message
+                    )),
+                ),
+                diagnostics,
+            });
+        }
+        let count = parsed.formula.statements.len();
+        if count > MAX_STATEMENTS {
+            let extra = &parsed.formula.statements[MAX_STATEMENTS];
+            let detail =
+                format!("the formula has {count} statements; at most {MAX_STATEMENTS} are allowed");
+            let diagnostic =
+                Diagnostic::error(codes::TOO_MANY_STATEMENTS, extra.span, detail.clone())
+                    .with_help("combine statements, for example with '?:' or min()/max()");
+            return Err(Rejection {
+                error: BatchError::new(
+                    TOO_MANY_STATEMENTS.0,
+                    TOO_MANY_STATEMENTS.1,
+                    Some(format!("{}: {detail}", at(extra.span.start as usize))),
+                ),
+                diagnostics: vec![diagnostic],
+            });
+        }
+        let diagnostics: Vec<Diagnostic> = Vec::new(); // CHECKER-PENDING
+        let _ = check::builtins::FUNCTIONS;
+        let program = compile::compile(&parsed.formula);
+        Ok(CompiledFormula {
+            text: text.to_string(),
+            lines,
+            ast: parsed.formula,
+            program,
+            diagnostics,
+        })
+    }
+
+    /// The formula's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The syntax tree.
+    pub fn ast(&self) -> &ast::Formula {
+        &self.ast
+    }
+
+    /// The checker's diagnostics: errors the service reports only when the statement runs,
+    /// and warnings.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Line and column (UTF-16) of a byte offset in the formula.
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        self.lines.line_col(&self.text, offset)
+    }
+
+    /// Evaluates at the snapshot's `evaluationTime`, else at the machine's clock.
+    pub fn evaluate(&self, snapshot: &Snapshot) -> Evaluation {
+        let now = snapshot.evaluation_time.unwrap_or_else(clock_now);
+        self.evaluate_at(snapshot, now)
+    }
+
+    /// Evaluates with `now` as the evaluation instant.
+    pub fn evaluate_at(&self, snapshot: &Snapshot, now: Timestamp) -> Evaluation {
+        let outcome = interpreter::evaluate(&self.program, snapshot, now);
+        let variables = run::results_pairs(&self.program, &outcome);
+        let error = outcome.error.as_ref().map(|e| {
+            let p = self.line_col(e.span.start as usize);
+            run::run_error(e.kind, (p.line, p.column), &e.detail)
+        });
+        let warnings = outcome
+            .warnings
+            .iter()
+            .map(|w| Diagnostic::warning(w.code, w.span, w.message.clone()))
+            .collect();
+        Evaluation {
+            run: AutoScaleRun {
+                timestamp: crate::format::format_run_timestamp(now),
+                results: run::results_string(&variables),
+                error,
+            },
+            variables,
+            error_span: outcome.error.map(|e| e.span),
+            warnings,
+        }
+    }
+}
+
+/// The machine's clock as a timestamp.
+pub fn clock_now() -> Timestamp {
+    Timestamp::from_datetime(chrono::Utc::now())
+        .expect("the machine's clock is within years 1 to 9999")
+}
+
+/// The byte offset of the UTF-16 unit `units` (or the end of the text).
+fn offset_of_utf16(text: &str, units: usize) -> usize {
+    let mut seen = 0;
+    for (i, c) in text.char_indices() {
+        if seen >= units {
+            return i;
+        }
+        seen += c.len_utf16();
+    }
+    text.len()
+}
+
+/// The REST operation `evaluate_auto_scale`: formula text and snapshot to the
+/// AutoScaleRun, or the Batch error of a rejected formula.
+pub fn evaluate_auto_scale(text: &str, snapshot: &Snapshot) -> Result<AutoScaleRun, BatchError> {
+    CompiledFormula::new(text)
+        .map(|f| f.evaluate(snapshot).run)
+        .map_err(|r| r.error)
+}
+
+/// What `enable_auto_scale` would say of a formula and interval, plus the static checker:
+/// every diagnostic, errors first in source order, then warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validation {
+    /// The Batch error the service would reject the request with, if any.
+    pub rejection: Option<BatchError>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Validation {
+    /// Whether the formula passes: no rejection and no error diagnostics.
+    pub fn is_valid(&self) -> bool {
+        self.rejection.is_none() && !self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Validates a formula (and optionally an evaluation interval) as `batchscale check` does.
+pub fn validate(text: &str, interval: Option<Interval>) -> Validation {
+    let (mut rejection, mut diagnostics) = match CompiledFormula::new(text) {
+        Ok(f) => (None, f.diagnostics),
+        Err(r) => (Some(r.error), r.diagnostics),
+    };
+    if let Some(interval) = interval
+        && let Err(e) = check_interval(interval)
+    {
+        diagnostics.push(Diagnostic::error(
+            codes::INTERVAL_OUT_OF_RANGE,
+            Span::default(),
+            e.detail().unwrap_or_default().to_string(),
+        ));
+        rejection.get_or_insert(e);
+    }
+    diagnostics.sort_by_key(|d| (d.severity, d.span.start, d.span.end));
+    Validation {
+        rejection,
+        diagnostics,
+    }
+}
+
+/// The evaluation interval must lie in 5 minutes .. 168 hours [doc].
+pub fn check_interval(interval: Interval) -> Result<(), BatchError> {
+    if (MIN_INTERVAL..=MAX_INTERVAL).contains(&interval) {
+        return Ok(());
+    }
+    Err(BatchError::new(
+        INVALID_INTERVAL.0,
+        INVALID_INTERVAL.1,
+        Some(format!(
+            "the evaluation interval {} is outside 5 minutes to 168 hours",
+            crate::format::format_interval(interval)
+        )),
+    ))
+}

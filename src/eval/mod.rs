@@ -1,0 +1,7 @@
+//! Evaluation: compile a checked formula once, then evaluate it against snapshots.
+
+pub mod compile;
+pub mod interpreter;
+pub mod ops;
+pub mod samples;
+pub mod value;

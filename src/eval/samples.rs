@@ -1,0 +1,107 @@
+//! Sample windows over a metric's history (language.md section 7).
+//!
+//! A history is sorted by time, so every window is two binary searches; the samples of a
+//! window are a contiguous slice of the history's values.
+
+use crate::snapshot::SampleHistory;
+use crate::time::Timestamp;
+
+/// The share of a window that holds samples, and where those samples are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    /// Indices `start..end` of the samples in the window (all available at `now`).
+    pub start: usize,
+    pub end: usize,
+    /// `min(100, 100 * samples / expected)`.
+    pub percent: f64,
+}
+
+/// Samples are available when their time is at or before `now`.
+fn available_end(history: &SampleHistory, now: Timestamp) -> usize {
+    history.times.partition_point(|t| *t <= now)
+}
+
+/// The window `(earlier, later]` between two instants in either order.
+pub fn window(history: &SampleHistory, now: Timestamp, a: Timestamp, b: Timestamp) -> Window {
+    let (earlier, later) = if a <= b { (a, b) } else { (b, a) };
+    let upper = later.min(now);
+    let end = available_end(history, now).min(history.times.partition_point(|t| *t <= upper));
+    let start = history.times.partition_point(|t| *t <= earlier).min(end);
+    let length = later.since(earlier).ticks();
+    let period = history.period.ticks().max(1);
+    // expected = max(1, ceil(length / period)), in whole ticks so nothing rounds.
+    let expected = (length / period + i64::from(length % period != 0)).max(1);
+    let percent = (100.0 * (end - start) as f64 / expected as f64).min(100.0);
+    Window {
+        start,
+        end,
+        percent,
+    }
+}
+
+/// Indices of the `n` most recent available samples (fewer if the history is shorter).
+pub fn most_recent(history: &SampleHistory, now: Timestamp, n: u64) -> (usize, usize) {
+    let end = available_end(history, now);
+    let start = end.saturating_sub(usize::try_from(n).unwrap_or(usize::MAX));
+    (start, end)
+}
+
+/// Number of samples available at `now`.
+pub fn count(history: &SampleHistory, now: Timestamp) -> usize {
+    available_end(history, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{Interval, TICKS_PER_SECOND};
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_ticks(1_000_000 * TICKS_PER_SECOND + seconds * TICKS_PER_SECOND).unwrap()
+    }
+
+    fn history(seconds: &[i64]) -> SampleHistory {
+        SampleHistory::from_samples(
+            Interval(30 * TICKS_PER_SECOND),
+            seconds.iter().map(|s| (at(*s), *s as f64)).collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn window_is_open_at_the_earlier_end_and_closed_at_the_later() {
+        let h = history(&[0, 30, 60, 90]);
+        let w = window(&h, at(90), at(0), at(60));
+        assert_eq!((w.start, w.end), (1, 3));
+        // Order of the two instants does not matter.
+        assert_eq!(window(&h, at(90), at(60), at(0)), w);
+    }
+
+    #[test]
+    fn samples_after_now_are_not_available() {
+        let h = history(&[0, 30, 60, 90]);
+        let w = window(&h, at(60), at(0), at(120));
+        assert_eq!((w.start, w.end), (1, 3));
+        assert_eq!(most_recent(&h, at(60), 10), (0, 3));
+        assert_eq!(count(&h, at(60)), 3);
+    }
+
+    #[test]
+    fn percent_counts_against_the_expected_samples() {
+        let h = history(&[30, 60, 90]);
+        // 120 s window expects 4 samples; 3 are there.
+        assert_eq!(window(&h, at(90), at(-30), at(90)).percent, 75.0);
+        // A window shorter than the period still expects one sample.
+        assert_eq!(window(&h, at(90), at(80), at(90)).percent, 100.0);
+        assert_eq!(window(&h, at(90), at(91), at(95)).percent, 0.0);
+        // Never above 100.
+        assert_eq!(window(&h, at(90), at(29), at(90)).percent, 100.0);
+    }
+
+    #[test]
+    fn most_recent_takes_the_newest() {
+        let h = history(&[0, 30, 60, 90]);
+        assert_eq!(most_recent(&h, at(100), 2), (2, 4));
+        assert_eq!(most_recent(&h, at(100), u64::MAX), (0, 4));
+    }
+}
