@@ -1,4 +1,64 @@
-//! batchscale: the Azure Batch autoscale formula language, offline.
+//! # batchscale
+//!
+//! The Azure Batch autoscale formula language, offline: parse, check and evaluate
+//! formulas against a pool snapshot, and get the same `AutoScaleRun` the service returns
+//! (the `results` string byte for byte, the same error codes and `Line L, Col C`
+//! messages).
+//!
+//! The pipeline, one module each:
+//!
+//! ```text
+//! text ─▶ syntax (logos lexer, LALRPOP parser, AST with spans)
+//!      ─▶ check (the one table of built-ins; static checker and its diagnostics)
+//!      ─▶ eval::compile (names resolved to slots, constants folded)
+//!      ─▶ eval::interpreter over a snapshot ─▶ run::AutoScaleRun
+//! ```
+//!
+//! Parse and check once, evaluate many times:
+//!
+//! ```
+//! use batchscale::{CompiledFormula, Snapshot};
+//!
+//! let formula = CompiledFormula::new(
+//!     "pending = $PendingTasks.GetSample(1);\n\
+//!      $TargetDedicatedNodes = max(1, min(10, val(pending, 0)));",
+//! )
+//! .expect("the service accepts this formula");
+//!
+//! let snapshot = Snapshot::from_json(
+//!     r#"{
+//!         "evaluationTime": "2024-05-01T12:00:00Z",
+//!         "metrics": { "$PendingTasks": { "start": "2024-05-01T11:59:30Z", "values": [7] } }
+//!     }"#,
+//!     "pool.json",
+//! )
+//! .expect("a valid snapshot");
+//!
+//! let run = formula.evaluate(&snapshot).run;
+//! assert_eq!(run.timestamp, "2024-05-01T12:00:00Z");
+//! assert_eq!(
+//!     run.results,
+//!     "$TargetDedicatedNodes=7;$TargetLowPriorityNodes=0;$NodeDeallocationOption=requeue;pending=[7]"
+//! );
+//! assert!(run.error.is_none());
+//! ```
+//!
+//! A formula the service refuses on add/enable gives the service's Batch error:
+//!
+//! ```
+//! let error = batchscale::evaluate_auto_scale("$TargetDedicatedNodes = 2 *;", &Default::default())
+//!     .unwrap_err();
+//! assert_eq!(error.code, "AutoScalingFormulaSyntaxError");
+//! assert_eq!(
+//!     error.detail(),
+//!     Some("Line 1, Col 28: expected an expression after '*', found ';'")
+//! );
+//! ```
+//!
+//! [`validate`] reports every diagnostic of a formula (all syntax errors, the static
+//! checker's type and name errors, and warnings), as `batchscale check` does.
+
+#![forbid(unsafe_code)]
 
 pub mod check;
 pub mod diagnostic;
@@ -11,8 +71,14 @@ pub mod syntax;
 pub mod time;
 pub mod time_text;
 
+pub use diagnostic::{Diagnostic, Severity};
 pub use engine::{
     CompiledFormula, Evaluation, Rejection, Validation, evaluate_auto_scale, validate,
 };
 pub use run::{AutoScaleRun, BatchError};
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, SnapshotError};
+
+/// The README's examples, run as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -198,13 +198,15 @@ fn parse_error(text: &str, good: &[(usize, Token, usize)], error: LalrError) -> 
                 previous.is_some_and(|(_, _, e)| text[*e..start].contains(['\n', '\r']));
             if token.starts_expression() && expects(&expected, ";") && after_line_break {
                 let prev_end = previous.map_or(0, |p| p.2);
+                let line = super::span::LineIndex::new(text)
+                    .line_col(text, prev_end)
+                    .line;
                 return SyntaxError {
                     kind: SyntaxErrorKind::MissingSemicolon,
                     span,
                     message: format!("expected ';' between statements, found {token}"),
                     help: Some(format!(
-                        "add ';' at the end of the previous statement (after '{}')",
-                        last_line_of(&text[..prev_end])
+                        "the statement on line {line} has no ';' at its end: add one there"
                     )),
                 };
             }
@@ -254,15 +256,6 @@ fn parse_error(text: &str, good: &[(usize, Token, usize)], error: LalrError) -> 
             message: "unexpected character".to_string(),
             help: None,
         },
-    }
-}
-
-fn last_line_of(text: &str) -> &str {
-    let line = text.rsplit(['\n', '\r']).next().unwrap_or("").trim();
-    // Keep the hint short for long lines.
-    match line.char_indices().nth(60) {
-        Some((i, _)) => &line[..i],
-        None => line,
     }
 }
 
