@@ -8,6 +8,7 @@ use crate::eval::interpreter;
 use crate::run::{self, AutoScaleRun, BatchError};
 use crate::snapshot::Snapshot;
 use crate::syntax::ast;
+use crate::syntax::nesting;
 use crate::syntax::parser;
 use crate::syntax::span::{LineCol, LineIndex, Span, utf16_len};
 use crate::time::{Interval, TICKS_PER_HOUR, TICKS_PER_MINUTE, Timestamp};
@@ -39,7 +40,8 @@ const INVALID_INTERVAL: (&str, &str) = (
 );
 
 /// A formula the service would refuse on add/enable: the Batch error it answers with, and
-/// every diagnostic behind it (all syntax errors, not only the first).
+/// every diagnostic behind it: all syntax errors, not only the first, then what the checker
+/// finds in the statements that parsed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{error}")]
 pub struct Rejection {
@@ -106,18 +108,27 @@ impl CompiledFormula {
             });
         }
         let parsed = parser::parse(text);
-        if let Some(first) = parsed.errors.first() {
-            let diagnostics: Vec<Diagnostic> = parsed.errors.iter().map(Diagnostic::from).collect();
+        // Nesting deeper than the recursive phases can take is a syntax error [decided].
+        let too_deep = nesting::too_deep(&parsed.formula);
+        if !parsed.errors.is_empty() || !too_deep.is_empty() {
+            let mut diagnostics: Vec<Diagnostic> =
+                parsed.errors.iter().map(Diagnostic::from).collect();
+            diagnostics.extend(too_deep.iter().map(nesting_diagnostic));
+            diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+            // The service answers with the first syntax error...
+            let first = &diagnostics[0];
+            let detail = format!("{}: {}", at(first.span.start as usize), first.message);
+            // ...and `check` also reports what the checker finds in the statements that
+            // parsed, so one run shows every mistake.
+            diagnostics.extend(check_what_parsed(
+                text,
+                &parsed.formula,
+                &parsed.errors,
+                &too_deep,
+            ));
+            nesting::dismantle(parsed.formula);
             return Err(Rejection {
-                error: BatchError::new(
-                    SYNTAX_ERROR.0,
-                    SYNTAX_ERROR.1,
-                    Some(format!(
-                        "{}: {}",
-                        at(first.span.start as usize),
-                        first.message
-                    )),
-                ),
+                error: BatchError::new(SYNTAX_ERROR.0, SYNTAX_ERROR.1, Some(detail)),
                 diagnostics,
             });
         }
@@ -129,17 +140,19 @@ impl CompiledFormula {
             let diagnostic =
                 Diagnostic::error(codes::TOO_MANY_STATEMENTS, extra.span, detail.clone())
                     .with_help("combine statements, for example with '?:' or min()/max()");
+            let mut diagnostics = vec![diagnostic];
+            diagnostics.extend(check::check(&parsed.formula));
+            diagnostics.extend(check::checker::text_warnings(text));
             return Err(Rejection {
                 error: BatchError::new(
                     TOO_MANY_STATEMENTS.0,
                     TOO_MANY_STATEMENTS.1,
                     Some(format!("{}: {detail}", at(extra.span.start as usize))),
                 ),
-                diagnostics: vec![diagnostic],
+                diagnostics,
             });
         }
-        let diagnostics: Vec<Diagnostic> = Vec::new(); // CHECKER-PENDING
-        let _ = check::builtins::FUNCTIONS;
+        let diagnostics = check::check(&parsed.formula);
         let program = compile::compile(&parsed.formula);
         Ok(CompiledFormula {
             text: text.to_string(),
@@ -203,6 +216,48 @@ impl CompiledFormula {
     }
 }
 
+/// The checker's diagnostics for the statements of a formula with syntax errors: every
+/// statement that parsed and is not too deep, knowing which names the others assign.
+fn check_what_parsed(
+    text: &str,
+    formula: &ast::Formula,
+    errors: &[parser::SyntaxError],
+    too_deep: &[nesting::TooDeep],
+) -> Vec<Diagnostic> {
+    // A statement around a lexical error parsed from what was left of it (`time(\"x\")`
+    // without its `\`): what the checker would say of it is a consequence, not news.
+    let mangled = |s: &ast::Statement| {
+        errors
+            .iter()
+            .any(|e| s.span.start <= e.span.start && e.span.start < s.span.end)
+    };
+    let mut recovery = check::checker::Recovery {
+        skip: too_deep.iter().map(|t| t.statement).collect(),
+        assigned: check::checker::assigned_by_broken_statements(text, formula),
+    };
+    for (index, statement) in formula.statements.iter().enumerate() {
+        if mangled(statement) {
+            recovery.skip.push(index);
+        }
+    }
+    for &index in &recovery.skip {
+        let statement = &formula.statements[index];
+        if let ast::StatementKind::Assign { target, .. } = &statement.kind {
+            recovery
+                .assigned
+                .push((statement.span.start, target.text.clone()));
+        }
+    }
+    let mut diagnostics = check::checker::check_recovered(formula, &recovery);
+    diagnostics.extend(check::checker::text_warnings(text));
+    diagnostics
+}
+
+/// The error diagnostic of a statement that nests too deeply.
+pub fn nesting_diagnostic(e: &nesting::TooDeep) -> Diagnostic {
+    Diagnostic::error(nesting::TOO_DEEP_CODE, e.span, e.message()).with_help(e.help())
+}
+
 /// The machine's clock as a timestamp.
 pub fn clock_now() -> Timestamp {
     Timestamp::from_datetime(chrono::Utc::now())
@@ -245,20 +300,35 @@ impl Validation {
     }
 }
 
-/// Validates a formula (and optionally an evaluation interval) as `batchscale check` does.
+/// Validates a formula (and optionally an evaluation interval) as `batchscale check` does:
+/// the service's checks, the static checker, and the lints (likely mistakes, as
+/// warnings) of a formula the service accepts.
 pub fn validate(text: &str, interval: Option<Interval>) -> Validation {
     let (mut rejection, mut diagnostics) = match CompiledFormula::new(text) {
-        Ok(f) => (None, f.diagnostics),
+        Ok(f) => {
+            let mut diagnostics = f.diagnostics;
+            // What only the text shows (empty statements), kept out of the compile path.
+            diagnostics.extend(check::checker::text_warnings(text));
+            // Lints look for likely mistakes in a formula that is right otherwise; next to
+            // an error they would mostly echo it.
+            if !diagnostics.iter().any(Diagnostic::is_error) {
+                diagnostics.extend(check::lint::lint(text, &f.ast));
+            }
+            (None, diagnostics)
+        }
         Err(r) => (Some(r.error), r.diagnostics),
     };
     if let Some(interval) = interval
         && let Err(e) = check_interval(interval)
     {
-        diagnostics.push(Diagnostic::error(
-            codes::INTERVAL_OUT_OF_RANGE,
-            Span::default(),
-            e.detail().unwrap_or_default().to_string(),
-        ));
+        diagnostics.push(
+            Diagnostic::error(
+                codes::INTERVAL_OUT_OF_RANGE,
+                Span::default(),
+                e.detail().unwrap_or_default().to_string(),
+            )
+            .with_help("choose an interval from 5 minutes (PT5M, 5m) to 168 hours (PT168H, 168h)"),
+        );
         rejection.get_or_insert(e);
     }
     diagnostics.sort_by_key(|d| (d.severity, d.span.start, d.span.end));

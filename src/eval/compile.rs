@@ -1,15 +1,20 @@
 //! From syntax tree to a compiled program: names resolved to slots or built-ins once,
 //! constant subexpressions folded, so evaluation does no string lookups.
 //!
+//! Parts that give doubles (most of any formula) are then lowered to [`Num`] trees,
+//! evaluated on plain `f64`s without [`Value`]s or type dispatch.
+//!
 //! Compiling never fails: what the checker reports as an error still compiles, into a
 //! node that fails when (and only when) it is evaluated, as the service reports type
 //! errors and undefined names only when the offending statement runs [seen].
 
 use crate::check::builtins::{
-    self, DeallocationOption, Field, Function, Method, Metric, PoolScalar, SystemVariable, Target,
+    self, DeallocationOption, Field, Function, FunctionKind, Method, Metric, PoolScalar,
+    SystemVariable, Target,
 };
 use crate::syntax::ast::{self, BinaryOp, ExprKind, StatementKind, UnaryOp};
 use crate::syntax::span::Span;
+use std::collections::HashMap;
 
 use super::ops;
 use super::value::Value;
@@ -18,7 +23,7 @@ use super::value::Value;
 pub type Slot = usize;
 
 /// What a slot holds and how it starts each run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SlotKind {
     /// A user variable: undefined until assigned.
     User,
@@ -35,6 +40,8 @@ pub struct SlotInfo {
 /// A compiled expression.
 #[derive(Debug, Clone)]
 pub enum Node {
+    /// A part that gives a double, in the fast form (see [`Num`]).
+    Number(Arg),
     Const(Value),
     /// Reads a variable; undefined until assigned.
     Read {
@@ -53,8 +60,10 @@ pub enum Node {
         rhs: Box<Node>,
         span: Span,
     },
+    /// `condition_span` is where a condition of the wrong type is reported.
     Conditional {
         condition: Box<Node>,
+        condition_span: Span,
         then: Box<Node>,
         otherwise: Box<Node>,
         span: Span,
@@ -114,10 +123,15 @@ pub struct Program {
     pub slots: Vec<SlotInfo>,
     /// The span of each statement, for target errors reported at an assignment.
     pub statement_spans: Vec<Span>,
+    /// The slots of the targets and their aliases.
+    pub target_slots: TargetSlots,
 }
 
 pub fn compile(formula: &ast::Formula) -> Program {
-    let mut compiler = Compiler { slots: Vec::new() };
+    let mut compiler = Compiler {
+        slots: Vec::new(),
+        by_name: HashMap::new(),
+    };
     let mut statements = Vec::new();
     let mut statement_spans = Vec::new();
     for statement in &formula.statements {
@@ -127,8 +141,10 @@ pub fn compile(formula: &ast::Formula) -> Program {
             StatementKind::Expr(e) => CompiledStatement::Expr(compiler.statement_expr(e)),
         });
     }
+    let statements = lower(statements, &compiler.slots);
     Program {
         statements,
+        target_slots: TargetSlots::new(&compiler.slots),
         slots: compiler.slots,
         statement_spans,
     }
@@ -136,17 +152,20 @@ pub fn compile(formula: &ast::Formula) -> Program {
 
 struct Compiler {
     slots: Vec<SlotInfo>,
+    /// Each slot's index by name (a formula may have a hundred variables).
+    by_name: HashMap<String, Slot>,
 }
 
 impl Compiler {
     fn slot(&mut self, name: &str, kind: SlotKind) -> Slot {
-        if let Some(i) = self.slots.iter().position(|s| s.name == name) {
+        if let Some(&i) = self.by_name.get(name) {
             return i;
         }
         self.slots.push(SlotInfo {
             name: name.to_string(),
             kind,
         });
+        self.by_name.insert(name.to_string(), self.slots.len() - 1);
         self.slots.len() - 1
     }
 
@@ -195,6 +214,7 @@ impl Compiler {
                 otherwise,
             } => Node::Conditional {
                 condition: Box::new(self.expr(condition)),
+                condition_span: condition.span,
                 then: Box::new(self.statement_expr(then)),
                 otherwise: Box::new(self.statement_expr(otherwise)),
                 span: e.span,
@@ -274,6 +294,7 @@ impl Compiler {
                 otherwise,
             } => Node::Conditional {
                 condition: Box::new(self.expr(condition)),
+                condition_span: condition.span,
                 then: Box::new(self.expr(then)),
                 otherwise: Box::new(self.expr(otherwise)),
                 span,
@@ -347,6 +368,389 @@ impl Compiler {
                     },
                 }
             }
+        }
+    }
+}
+
+/// Where each target's variables live: the full name's slot and the legacy alias's, if the
+/// formula mentions them. Resolved once, so a run finds its targets without a search.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TargetSlots {
+    full: [Option<Slot>; 3],
+    legacy: [Option<Slot>; 3],
+}
+
+impl TargetSlots {
+    fn new(slots: &[SlotInfo]) -> TargetSlots {
+        let mut found = TargetSlots::default();
+        for (i, slot) in slots.iter().enumerate() {
+            if let SlotKind::Target { target, legacy } = slot.kind {
+                let list = if legacy {
+                    &mut found.legacy
+                } else {
+                    &mut found.full
+                };
+                list[target_index(target)] = Some(i);
+            }
+        }
+        found
+    }
+
+    /// The slot of a target's full name (`legacy: false`) or of its alias.
+    pub fn get(&self, target: Target, legacy: bool) -> Option<Slot> {
+        let list = if legacy { &self.legacy } else { &self.full };
+        list[target_index(target)]
+    }
+}
+
+fn target_index(target: Target) -> usize {
+    match target {
+        Target::Dedicated => 0,
+        Target::LowPriority => 1,
+        Target::DeallocationOption => 2,
+    }
+}
+
+/// An expression that gives a double whenever it gives anything (it may still fail),
+/// compiled so that evaluation passes plain `f64`s: no [`Value`], no type dispatch.
+///
+/// Most of a formula is arithmetic, comparisons and aggregates of doubles; those parts
+/// become `Num` trees. Where a part may give another type (a user variable that is ever
+/// assigned a vector, `GetSample`, `time()`...), it stays a [`Node`], and where a `Node`
+/// is known to give a double it is wrapped as [`Num::Node`]. The results, errors and
+/// their order are exactly those of the general [`Node`] evaluation.
+///
+/// Operands are [`Arg`]s: constants, pool scalars and variables are read in place by the
+/// operator, without a call of their own.
+#[derive(Debug, Clone)]
+pub enum Num {
+    Neg(Arg),
+    Not(Arg),
+    /// The arithmetic and comparison operators, one variant each (one dispatch per
+    /// operator, not two).
+    Add(Arg, Arg),
+    Sub(Arg, Arg),
+    Mul(Arg, Arg),
+    Div(Arg, Arg),
+    Lt(Arg, Arg),
+    Le(Arg, Arg),
+    Gt(Arg, Arg),
+    Ge(Arg, Arg),
+    Eq(Arg, Arg),
+    Ne(Arg, Arg),
+    /// `&&`, short-circuit.
+    And(Arg, Arg),
+    /// `||`, short-circuit.
+    Or(Arg, Arg),
+    Conditional {
+        condition: Arg,
+        then: Arg,
+        otherwise: Arg,
+    },
+    /// `avg`, `max`, ... of doubles only.
+    Aggregate {
+        function: &'static Function,
+        compute: fn(&[f64]) -> Result<f64, builtins::BuiltinError>,
+        args: Vec<Arg>,
+        span: Span,
+    },
+    /// The scalar form of `ceil`, `ln`, ...
+    Apply {
+        apply: fn(f64) -> f64,
+        arg: Arg,
+    },
+    /// A general expression that gives a double when it succeeds.
+    Node(Box<Node>),
+}
+
+/// An operand of a [`Num`]: a leaf, read in place, or a subexpression.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Const(f64),
+    Pool(PoolScalar),
+    /// A variable that only ever holds doubles (or nothing yet: then `Undefined symbol`).
+    Read {
+        slot: Slot,
+        span: Span,
+    },
+    Num(Box<Num>),
+}
+
+/// Turns the parts of each statement that give doubles into [`Num`] trees.
+///
+/// A slot is a *double slot* when every value ever stored in it is a double: a target
+/// node count (it starts as the pool's) or a user variable (it starts undefined), every
+/// assignment of which gives a double. That is a fixed point: start by taking every such
+/// slot as a double slot, and drop those with an assignment that may give something
+/// else, until none changes.
+fn lower(statements: Vec<CompiledStatement>, slots: &[SlotInfo]) -> Vec<CompiledStatement> {
+    let mut doubles: Vec<bool> = slots
+        .iter()
+        .map(|s| match s.kind {
+            SlotKind::User => true,
+            SlotKind::Target { target, .. } => target != Target::DeallocationOption,
+        })
+        .collect();
+    loop {
+        let mut changed = false;
+        for statement in &statements {
+            if let CompiledStatement::Assign { slot, value, .. } = statement
+                && doubles[*slot]
+                && !is_number(value, &doubles)
+            {
+                doubles[*slot] = false;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let lowering = Lowering { doubles };
+    statements
+        .into_iter()
+        .map(|statement| match statement {
+            CompiledStatement::Assign { slot, value, span } => CompiledStatement::Assign {
+                slot,
+                value: lowering.node(value),
+                span,
+            },
+            CompiledStatement::AssignFail {
+                value,
+                span,
+                detail,
+            } => CompiledStatement::AssignFail {
+                value: lowering.node(value),
+                span,
+                detail,
+            },
+            CompiledStatement::Expr(node) => CompiledStatement::Expr(lowering.node(node)),
+        })
+        .collect()
+}
+
+/// Whether `node` gives a double whenever it gives anything, `doubles` telling which
+/// slots only ever hold doubles. This is the one place that decides what becomes [`Num`].
+fn is_number(node: &Node, doubles: &[bool]) -> bool {
+    match node {
+        Node::Const(v) => matches!(v, Value::Double(_)),
+        Node::Read { slot, .. } => doubles[*slot],
+        Node::Pool(_) | Node::Number(_) => true,
+        Node::Unary { op, operand, .. } => match op {
+            // `-` of an interval is an interval.
+            UnaryOp::Neg => is_number(operand, doubles),
+            // `!` gives 1 or 0, or fails.
+            UnaryOp::Not => true,
+        },
+        Node::Binary { op, lhs, rhs, .. } => match op {
+            // Vectors, intervals and timestamps have arithmetic too.
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
+                is_number(lhs, doubles) && is_number(rhs, doubles)
+            }
+            // Comparisons and logic give 1 or 0, or fail.
+            _ => true,
+        },
+        Node::Conditional {
+            then, otherwise, ..
+        } => is_number(then, doubles) && is_number(otherwise, doubles),
+        Node::Call { function, args, .. } => match function.kind {
+            FunctionKind::Aggregate { .. }
+            | FunctionKind::Percentile
+            | FunctionKind::Val
+            | FunctionKind::Rand => true,
+            // One argument of type double picks the scalar form [doc].
+            FunctionKind::Elementwise { .. } => {
+                matches!(args.as_slice(), [arg] if is_number(arg, doubles))
+            }
+            FunctionKind::Vec | FunctionKind::Stop | FunctionKind::Time => false,
+        },
+        Node::Method { method, .. } => matches!(method, Method::GetSamplePercent | Method::Count),
+        Node::Field { .. } => true,
+        Node::StopAsValue { .. } | Node::Stop | Node::Fail { .. } => false,
+    }
+}
+
+struct Lowering {
+    doubles: Vec<bool>,
+}
+
+impl Lowering {
+    fn is_number(&self, node: &Node) -> bool {
+        is_number(node, &self.doubles)
+    }
+
+    /// A node in general position: a [`Node::Number`] if it gives doubles, else the same
+    /// node with its parts lowered.
+    fn node(&self, node: Node) -> Node {
+        if self.is_number(&node) && !matches!(node, Node::Number(_)) {
+            Node::Number(self.arg(node))
+        } else {
+            self.parts(node)
+        }
+    }
+
+    /// A node that [`is_number`] as an operand.
+    fn arg(&self, node: Node) -> Arg {
+        match node {
+            Node::Const(Value::Double(x)) => Arg::Const(x),
+            Node::Read { slot, span } => Arg::Read { slot, span },
+            Node::Pool(scalar) => Arg::Pool(scalar),
+            Node::Number(arg) => arg,
+            other => Arg::Num(Box::new(self.num(other))),
+        }
+    }
+
+    fn nodes(&self, nodes: Vec<Node>) -> Vec<Node> {
+        nodes.into_iter().map(|n| self.node(n)).collect()
+    }
+
+    /// The node itself kept, its parts lowered.
+    fn parts(&self, node: Node) -> Node {
+        match node {
+            Node::Const(_)
+            | Node::Read { .. }
+            | Node::Pool(_)
+            | Node::Number(_)
+            | Node::StopAsValue { .. }
+            | Node::Stop => node,
+            Node::Unary { op, operand, span } => Node::Unary {
+                op,
+                operand: Box::new(self.node(*operand)),
+                span,
+            },
+            Node::Binary { op, lhs, rhs, span } => Node::Binary {
+                op,
+                lhs: Box::new(self.node(*lhs)),
+                rhs: Box::new(self.node(*rhs)),
+                span,
+            },
+            Node::Conditional {
+                condition,
+                condition_span,
+                then,
+                otherwise,
+                span,
+            } => Node::Conditional {
+                condition: Box::new(self.node(*condition)),
+                condition_span,
+                then: Box::new(self.node(*then)),
+                otherwise: Box::new(self.node(*otherwise)),
+                span,
+            },
+            Node::Call {
+                function,
+                args,
+                arg_spans,
+                span,
+            } => Node::Call {
+                function,
+                args: self.nodes(args),
+                arg_spans,
+                span,
+            },
+            Node::Method {
+                metric,
+                method,
+                args,
+                arg_spans,
+                args_span,
+            } => Node::Method {
+                metric,
+                method,
+                args: self.nodes(args),
+                arg_spans,
+                args_span,
+            },
+            Node::Field {
+                receiver,
+                field,
+                span,
+            } => Node::Field {
+                receiver: Box::new(self.node(*receiver)),
+                field,
+                span,
+            },
+            Node::Fail {
+                first,
+                span,
+                detail,
+            } => Node::Fail {
+                first: self.nodes(first),
+                span,
+                detail,
+            },
+        }
+    }
+
+    /// A node that [`is_number`] and is not a leaf as a [`Num`]: its own fast form where
+    /// its operands are numbers too, else the general node wrapped.
+    fn num(&self, node: Node) -> Num {
+        debug_assert!(self.is_number(&node));
+        match node {
+            Node::Unary {
+                op: UnaryOp::Neg,
+                operand,
+                ..
+            } => Num::Neg(self.arg(*operand)),
+            Node::Unary {
+                op: UnaryOp::Not,
+                operand,
+                ..
+            } if self.is_number(&operand) => Num::Not(self.arg(*operand)),
+            Node::Binary { op, lhs, rhs, .. } if self.is_number(&lhs) && self.is_number(&rhs) => {
+                let (lhs, rhs) = (self.arg(*lhs), self.arg(*rhs));
+                match op {
+                    BinaryOp::Add => Num::Add(lhs, rhs),
+                    BinaryOp::Sub => Num::Sub(lhs, rhs),
+                    BinaryOp::Mul => Num::Mul(lhs, rhs),
+                    BinaryOp::Div => Num::Div(lhs, rhs),
+                    BinaryOp::Lt => Num::Lt(lhs, rhs),
+                    BinaryOp::Le => Num::Le(lhs, rhs),
+                    BinaryOp::Gt => Num::Gt(lhs, rhs),
+                    BinaryOp::Ge => Num::Ge(lhs, rhs),
+                    BinaryOp::Eq => Num::Eq(lhs, rhs),
+                    BinaryOp::Ne => Num::Ne(lhs, rhs),
+                    BinaryOp::And => Num::And(lhs, rhs),
+                    BinaryOp::Or => Num::Or(lhs, rhs),
+                }
+            }
+            Node::Conditional {
+                condition,
+                then,
+                otherwise,
+                ..
+            } if self.is_number(&condition) => Num::Conditional {
+                condition: self.arg(*condition),
+                then: self.arg(*then),
+                otherwise: self.arg(*otherwise),
+            },
+            Node::Call {
+                function,
+                args,
+                span,
+                ..
+            } if args.iter().all(|a| self.is_number(a))
+                && matches!(
+                    function.kind,
+                    FunctionKind::Aggregate { .. } | FunctionKind::Elementwise { .. }
+                ) =>
+            {
+                let mut args: Vec<Arg> = args.into_iter().map(|a| self.arg(a)).collect();
+                match function.kind {
+                    FunctionKind::Aggregate { compute } => Num::Aggregate {
+                        function,
+                        compute,
+                        args,
+                        span,
+                    },
+                    FunctionKind::Elementwise { apply } => Num::Apply {
+                        apply,
+                        arg: args.pop().expect("one argument"),
+                    },
+                    _ => unreachable!("matched above"),
+                }
+            }
+            other => Num::Node(Box::new(self.parts(other))),
         }
     }
 }

@@ -11,10 +11,15 @@ use crate::syntax::ast::BinaryOp;
 use crate::syntax::span::Span;
 use crate::time::Timestamp;
 
-use super::compile::{CompiledStatement, Node, Program, Slot, SlotKind};
+use super::compile::{Arg, CompiledStatement, Node, Num, Program, Slot, SlotKind};
 use super::ops;
 use super::samples;
 use super::value::Value;
+
+/// The most values a flattened `doubleVecList` may hold (128 MiB of doubles) [decided]:
+/// far above any real history (a week of 30-second samples is 20,160), low enough that
+/// `len(v, v, ..., v)` over a huge vector fails cleanly instead of exhausting memory.
+pub const MAX_LIST_VALUES: usize = 16 * 1024 * 1024;
 
 /// Which of the service's two run-time error codes applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,47 +62,171 @@ pub struct Outcome {
 }
 
 /// Ends evaluation early: an error, or `stop()`.
+///
+/// The error is boxed so that a `Result<f64, Flow>` fits in two registers: the hot path
+/// returns doubles, errors are rare.
 enum Flow {
-    Error(RunError),
+    Error(Box<RunError>),
     Stop,
 }
 
 impl From<RunError> for Flow {
     fn from(e: RunError) -> Flow {
-        Flow::Error(e)
+        Flow::Error(Box::new(e))
     }
 }
 
 fn fail(span: Span, detail: impl Into<String>) -> Flow {
-    Flow::Error(RunError {
+    Flow::from(RunError {
         kind: RunErrorKind::Evaluation,
         span,
         detail: detail.into(),
     })
 }
 
+/// A [`Num`] that gave something other than a double: a bug of the compiler's lowering,
+/// reported as an error rather than a panic.
+fn not_a_number(v: &Value) -> Flow {
+    debug_assert!(false, "a number part gave a {}", v.type_name());
+    fail(
+        Span::default(),
+        format!("internal error: expected a double, got a {}", v.type_name()),
+    )
+}
+
+/// `*out = Value::Double(x)`, overwriting only the number when `out` is a double already.
+fn set_double(out: &mut Value, x: f64) {
+    match out {
+        Value::Double(y) => *y = x,
+        other => *other = Value::Double(x),
+    }
+}
+
+fn truth(b: bool) -> f64 {
+    if b { 1.0 } else { 0.0 }
+}
+
+/// A vector argument: the samples of a `GetSample` window read in place, or a vector
+/// value. Aggregates read a window without copying it.
+enum Vector<'a> {
+    Samples(&'a [f64]),
+    Shared(Arc<[f64]>),
+}
+
+impl Vector<'_> {
+    fn as_slice(&self) -> &[f64] {
+        match self {
+            Vector::Samples(s) => s,
+            Vector::Shared(v) => v,
+        }
+    }
+}
+
+/// An argument of a `doubleVecList`: a window read in place, or any value.
+enum ListArg<'a> {
+    Samples(&'a [f64]),
+    Value(Value),
+}
+
+/// A method's evaluated arguments: up to three (every valid form) without allocating.
+enum Args {
+    Few([Value; 3], usize),
+    Many(Vec<Value>),
+}
+
+impl Args {
+    fn as_slice(&self) -> &[Value] {
+        match self {
+            Args::Few(values, n) => &values[..*n],
+            Args::Many(values) => values,
+        }
+    }
+}
+
 /// The evaluation of one program against one snapshot at one instant.
-struct Run<'a> {
+///
+/// The run works in the buffers of the [`Outcome`] it fills (borrowed, not moved: moving
+/// them costs more than a small formula's whole evaluation).
+struct Run<'a, 'o> {
     program: &'a Program,
     snapshot: &'a Snapshot,
     now: Timestamp,
-    values: Vec<Option<Value>>,
-    assigned_at: Vec<Option<Span>>,
+    values: &'o mut Vec<Option<Value>>,
+    assigned_at: &'o mut Vec<Option<Span>>,
     rng: SplitMix64,
-    warnings: Vec<RunWarning>,
+    warnings: &'o mut Vec<RunWarning>,
+    /// The failure of a number part on its way out (see [`Pending`]).
+    pending: Option<Flow>,
 }
+
+/// "The evaluation of a number part failed; the [`Flow`] is in `Run::pending`." A
+/// `Result<f64, Pending>` is returned in registers, a `Result<f64, Flow>` through memory.
+struct Pending;
 
 /// Evaluates `program` against `snapshot` with `now` as the evaluation instant.
 pub fn evaluate(program: &Program, snapshot: &Snapshot, now: Timestamp) -> Outcome {
-    let pool = &snapshot.pool;
-    let values = program
-        .slots
-        .iter()
-        .map(|slot| match slot.kind {
+    let mut outcome = Outcome::default();
+    evaluate_into(program, snapshot, now, &mut outcome);
+    outcome
+}
+
+impl Default for Outcome {
+    /// An outcome with nothing in it, to evaluate into.
+    fn default() -> Outcome {
+        Outcome {
+            values: Vec::new(),
+            assigned_at: Vec::new(),
+            error: None,
+            warnings: Vec::new(),
+            target_dedicated: Value::Double(0.0),
+            target_low_priority: Value::Double(0.0),
+            deallocation_option: Value::Deallocation(DeallocationOption::Requeue),
+        }
+    }
+}
+
+/// [`evaluate`] into an existing outcome, reusing its buffers: evaluating a formula of
+/// doubles this way allocates nothing. Every field of `outcome` is replaced.
+pub fn evaluate_into(
+    program: &Program,
+    snapshot: &Snapshot,
+    now: Timestamp,
+    outcome: &mut Outcome,
+) {
+    let Outcome {
+        values,
+        assigned_at,
+        error,
+        warnings,
+        target_dedicated,
+        target_low_priority,
+        deallocation_option,
+    } = outcome;
+    if values.len() == program.slots.len() {
+        // The same program again: start each slot over in place.
+        for (value, slot) in values.iter_mut().zip(&program.slots) {
+            match (slot.kind, value) {
+                (SlotKind::User, value) => *value = None,
+                (SlotKind::Target { target, .. }, Some(Value::Double(x)))
+                    if target != Target::DeallocationOption =>
+                {
+                    *x = initial_double(target, snapshot);
+                }
+                (SlotKind::Target { target, .. }, value) => {
+                    *value = Some(initial_target(target, snapshot));
+                }
+            }
+        }
+    } else {
+        values.clear();
+        values.extend(program.slots.iter().map(|slot| match slot.kind {
             SlotKind::User => None,
             SlotKind::Target { target, .. } => Some(initial_target(target, snapshot)),
-        })
-        .collect();
+        }));
+    }
+    assigned_at.clear();
+    assigned_at.resize(program.slots.len(), None);
+    warnings.clear();
     // Reproducible: the seed comes from the snapshot, else from the evaluation instant [decided].
     let seed = snapshot.random_seed.unwrap_or(now.ticks() as u64);
     let mut run = Run {
@@ -105,45 +234,38 @@ pub fn evaluate(program: &Program, snapshot: &Snapshot, now: Timestamp) -> Outco
         snapshot,
         now,
         values,
-        assigned_at: vec![None; program.slots.len()],
+        assigned_at,
         rng: SplitMix64(seed),
-        warnings: Vec::new(),
+        warnings,
+        pending: None,
     };
-    let mut error = None;
+    *error = None;
     for statement in &program.statements {
         match run.statement(statement) {
             Ok(()) => {}
             Err(Flow::Stop) => break,
             Err(Flow::Error(e)) => {
-                error = Some(e);
+                *error = Some(*e);
                 break;
             }
         }
     }
-    let target_dedicated = run.final_target(
-        Target::Dedicated,
-        Value::Double(pool.target_dedicated_nodes),
-    );
-    let target_low_priority = run.final_target(
-        Target::LowPriority,
-        Value::Double(pool.target_low_priority_nodes),
-    );
-    let deallocation_option = run.final_target(
-        Target::DeallocationOption,
-        Value::Deallocation(DeallocationOption::Requeue),
-    );
-    if error.is_none() {
-        error = run.check_targets();
+    run.final_target(Target::Dedicated, target_dedicated);
+    run.final_target(Target::LowPriority, target_low_priority);
+    run.final_target(Target::DeallocationOption, deallocation_option);
+    if error.is_none()
+        && let Some(e) = run.check_targets()
+    {
+        *error = Some(e);
     }
     run.warn_about_final_values();
-    Outcome {
-        values: run.values,
-        assigned_at: run.assigned_at,
-        error,
-        warnings: run.warnings,
-        target_dedicated,
-        target_low_priority,
-        deallocation_option,
+}
+
+/// The pool's value of a node count target.
+fn initial_double(target: Target, snapshot: &Snapshot) -> f64 {
+    match target {
+        Target::LowPriority => snapshot.pool.target_low_priority_nodes,
+        _ => snapshot.pool.target_dedicated_nodes,
     }
 }
 
@@ -156,23 +278,35 @@ fn initial_target(target: Target, snapshot: &Snapshot) -> Value {
     }
 }
 
-impl Run<'_> {
+impl<'a> Run<'a, '_> {
     /// The slot that decides a target: the full name if the formula assigned it, else the
     /// legacy alias if assigned [doc: the fully named variable takes precedence].
     fn deciding_slot(&self, target: Target) -> Option<Slot> {
         let assigned = |legacy: bool| {
-            self.program.slots.iter().enumerate().find_map(|(i, s)| {
-                (s.kind == SlotKind::Target { target, legacy } && self.assigned_at[i].is_some())
-                    .then_some(i)
-            })
+            self.program
+                .target_slots
+                .get(target, legacy)
+                .filter(|&i| self.assigned_at[i].is_some())
         };
         assigned(false).or_else(|| assigned(true))
     }
 
-    fn final_target(&self, target: Target, initial: Value) -> Value {
-        match self.deciding_slot(target) {
-            Some(slot) => self.values[slot].clone().unwrap_or(initial),
-            None => initial,
+    /// Writes the value a target ends the run with (before truncation) into `out`, in
+    /// place when it stays a double.
+    #[inline]
+    fn final_target(&self, target: Target, out: &mut Value) {
+        let pool = &self.snapshot.pool;
+        let value = self
+            .deciding_slot(target)
+            .and_then(|slot| self.values[slot].as_ref());
+        match (value, target) {
+            (Some(Value::Double(x)), _) => set_double(out, *x),
+            (Some(v), _) => *out = v.clone(),
+            (None, Target::Dedicated) => set_double(out, pool.target_dedicated_nodes),
+            (None, Target::LowPriority) => set_double(out, pool.target_low_priority_nodes),
+            (None, Target::DeallocationOption) => {
+                *out = Value::Deallocation(DeallocationOption::Requeue);
+            }
         }
     }
 
@@ -180,73 +314,112 @@ impl Run<'_> {
     /// assignment.
     fn check_targets(&mut self) -> Option<RunError> {
         for target in [Target::Dedicated, Target::LowPriority] {
-            let Some(slot) = self.deciding_slot(target) else {
-                continue;
-            };
-            let span = self.assigned_at[slot].unwrap_or_default();
-            let name = &self.program.slots[slot].name;
-            match &self.values[slot] {
-                Some(Value::Double(x)) if x.is_finite() && *x < 0.0 => {
-                    self.warnings.push(RunWarning {
-                        code: crate::diagnostic::codes::RUN_NEGATIVE_TARGET,
-                        span,
-                        message: format!(
-                            "{name} ends the run negative ({}); the service's handling of a negative target is unverified",
-                            format_double(*x)
-                        ),
-                    });
+            if let Some(slot) = self.deciding_slot(target) {
+                match &self.values[slot] {
+                    Some(Value::Double(x)) if x.is_finite() && *x >= 0.0 => {}
+                    None => {}
+                    Some(_) => {
+                        if let Some(e) = self.check_target(slot) {
+                            return Some(e);
+                        }
+                    }
                 }
-                Some(Value::Double(x)) if x.is_finite() => {}
-                Some(Value::Double(x)) => {
-                    return Some(RunError {
-                        kind: RunErrorKind::Evaluation,
-                        span,
-                        detail: format!(
-                            "{name} must end the evaluation as a finite number, but it is {}",
-                            format_double(*x)
-                        ),
-                    });
-                }
-                Some(other) => {
-                    return Some(RunError {
-                        kind: RunErrorKind::Evaluation,
-                        span,
-                        detail: format!(
-                            "{name} must end the evaluation as a number, but it is a {}",
-                            other.type_name()
-                        ),
-                    });
-                }
-                None => {}
             }
         }
         None
     }
 
-    /// Non-finite values outside the targets get a warning (division by zero is IEEE [decided]).
-    fn warn_about_final_values(&mut self) {
-        for (i, slot) in self.program.slots.iter().enumerate() {
-            if slot.kind != SlotKind::User {
-                continue;
-            }
-            if let (Some(Value::Double(x)), Some(span)) = (&self.values[i], self.assigned_at[i])
-                && !x.is_finite()
-            {
+    /// A target that ends the run negative (a warning), non-finite or not a number.
+    #[cold]
+    #[inline(never)]
+    fn check_target(&mut self, slot: Slot) -> Option<RunError> {
+        let span = self.assigned_at[slot].unwrap_or_default();
+        let name = &self.program.slots[slot].name;
+        match &self.values[slot] {
+            Some(Value::Double(x)) if x.is_finite() && *x < 0.0 => {
                 self.warnings.push(RunWarning {
-                    code: crate::diagnostic::codes::RUN_NON_FINITE_VALUE,
+                    code: crate::diagnostic::codes::RUN_NEGATIVE_TARGET,
                     span,
                     message: format!(
-                        "'{}' ends the run as {} (IEEE arithmetic, such as a division by zero)",
-                        slot.name,
+                        "{name} ends the run negative ({}); the service's handling of a negative target is unverified",
                         format_double(*x)
                     ),
                 });
+                None
+            }
+            Some(Value::Double(x)) if x.is_finite() => None,
+            Some(Value::Double(x)) => Some(RunError {
+                kind: RunErrorKind::Evaluation,
+                span,
+                detail: format!(
+                    "{name} must end the evaluation as a finite number, but it is {}",
+                    format_double(*x)
+                ),
+            }),
+            Some(other) => Some(RunError {
+                kind: RunErrorKind::Evaluation,
+                span,
+                detail: format!(
+                    "{name} must end the evaluation as a number, but it is a {}",
+                    other.type_name()
+                ),
+            }),
+            None => None,
+        }
+    }
+
+    /// Non-finite values outside the targets get a warning (division by zero is IEEE [decided]).
+    fn warn_about_final_values(&mut self) {
+        for (i, slot) in self.program.slots.iter().enumerate() {
+            if slot.kind == SlotKind::User
+                && let Some(Value::Double(x)) = &self.values[i]
+                && !x.is_finite()
+                && let Some(span) = self.assigned_at[i]
+            {
+                self.warn_non_finite(i, *x, span);
             }
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn warn_non_finite(&mut self, slot: Slot, x: f64, span: Span) {
+        self.warnings.push(RunWarning {
+            code: crate::diagnostic::codes::RUN_NON_FINITE_VALUE,
+            span,
+            message: format!(
+                "'{}' ends the run as {} (IEEE arithmetic, such as a division by zero)",
+                self.program.slots[slot].name,
+                format_double(x)
+            ),
+        });
+    }
+
+    fn is_deallocation_slot(&self, slot: Slot) -> bool {
+        matches!(
+            self.program.slots[slot].kind,
+            SlotKind::Target {
+                target: Target::DeallocationOption,
+                ..
+            }
+        )
+    }
+
     fn statement(&mut self, statement: &CompiledStatement) -> Result<(), Flow> {
         match statement {
+            CompiledStatement::Assign {
+                slot,
+                value: Node::Number(arg),
+                span,
+            } if !self.is_deallocation_slot(*slot) => {
+                let x = self.number(arg)?;
+                match &mut self.values[*slot] {
+                    Some(value) => set_double(value, x),
+                    none => *none = Some(Value::Double(x)),
+                }
+                self.assigned_at[*slot] = Some(*span);
+                Ok(())
+            }
             CompiledStatement::Assign { slot, value, span } => {
                 let value = self.eval(value)?;
                 if let SlotKind::Target {
@@ -281,13 +454,11 @@ impl Run<'_> {
 
     fn eval(&mut self, node: &Node) -> Result<Value, Flow> {
         match node {
+            Node::Number(arg) => self.number(arg).map(Value::Double),
             Node::Const(v) => Ok(v.clone()),
             Node::Read { slot, span } => match &self.values[*slot] {
                 Some(v) => Ok(v.clone()),
-                None => Err(fail(
-                    *span,
-                    format!("Undefined symbol: {}", self.program.slots[*slot].name),
-                )),
+                None => Err(self.undefined(*slot, *span)),
             },
             Node::Pool(scalar) => Ok(Value::Double(self.pool_scalar(*scalar))),
             Node::Unary { op, operand, span } => {
@@ -297,6 +468,7 @@ impl Run<'_> {
             Node::Binary { op, lhs, rhs, span } => self.binary(*op, lhs, rhs, *span),
             Node::Conditional {
                 condition,
+                condition_span,
                 then,
                 otherwise,
                 ..
@@ -304,7 +476,7 @@ impl Run<'_> {
                 let c = self.eval(condition)?;
                 let Value::Double(c) = c else {
                     return Err(fail(
-                        condition_span(condition).unwrap_or_default(),
+                        *condition_span,
                         format!(
                             "the condition of '?:' must be a number, not a {}",
                             c.type_name()
@@ -359,6 +531,150 @@ impl Run<'_> {
                 Err(fail(*span, detail.clone()))
             }
         }
+    }
+
+    /// Evaluates a part that gives doubles: the same results and errors, in the same
+    /// order, as the general [`Run::eval`] of the node it was lowered from.
+    fn number(&mut self, arg: &Arg) -> Result<f64, Flow> {
+        self.arg(arg).map_err(|Pending| self.resume())
+    }
+
+    /// An operand: leaves are read in place, subexpressions evaluated by [`Run::num`].
+    #[inline(always)]
+    fn arg(&mut self, arg: &Arg) -> Result<f64, Pending> {
+        match arg {
+            Arg::Const(x) => Ok(*x),
+            Arg::Pool(scalar) => Ok(self.pool_scalar(*scalar)),
+            Arg::Read { slot, span } => match &self.values[*slot] {
+                Some(Value::Double(x)) => Ok(*x),
+                _ => Err(self.read_failure(*slot, *span)),
+            },
+            Arg::Num(num) => self.num(num),
+        }
+    }
+
+    /// The hot path: a recursive walk on plain doubles. A failure is parked in the run
+    /// ([`Pending`]) so that results come back in registers; the rare and bulky cases are
+    /// separate functions, so that this one keeps a small frame.
+    fn num(&mut self, num: &Num) -> Result<f64, Pending> {
+        Ok(match num {
+            Num::Neg(operand) => -self.arg(operand)?,
+            Num::Not(operand) => truth(self.arg(operand)? == 0.0),
+            // IEEE-754: division by zero gives inf or NaN, NaN is unordered [decided].
+            Num::Add(lhs, rhs) => self.arg(lhs)? + self.arg(rhs)?,
+            Num::Sub(lhs, rhs) => self.arg(lhs)? - self.arg(rhs)?,
+            Num::Mul(lhs, rhs) => self.arg(lhs)? * self.arg(rhs)?,
+            Num::Div(lhs, rhs) => self.arg(lhs)? / self.arg(rhs)?,
+            Num::Lt(lhs, rhs) => truth(self.arg(lhs)? < self.arg(rhs)?),
+            Num::Le(lhs, rhs) => truth(self.arg(lhs)? <= self.arg(rhs)?),
+            Num::Gt(lhs, rhs) => truth(self.arg(lhs)? > self.arg(rhs)?),
+            Num::Ge(lhs, rhs) => truth(self.arg(lhs)? >= self.arg(rhs)?),
+            Num::Eq(lhs, rhs) => truth(self.arg(lhs)? == self.arg(rhs)?),
+            Num::Ne(lhs, rhs) => truth(self.arg(lhs)? != self.arg(rhs)?),
+            // Short-circuit like C [decided].
+            Num::And(lhs, rhs) => {
+                if self.arg(lhs)? == 0.0 {
+                    0.0
+                } else {
+                    truth(self.arg(rhs)? != 0.0)
+                }
+            }
+            Num::Or(lhs, rhs) => {
+                if self.arg(lhs)? != 0.0 {
+                    1.0
+                } else {
+                    truth(self.arg(rhs)? != 0.0)
+                }
+            }
+            // Only the chosen branch is evaluated [seen].
+            Num::Conditional {
+                condition,
+                then,
+                otherwise,
+            } => {
+                if self.arg(condition)? != 0.0 {
+                    self.arg(then)?
+                } else {
+                    self.arg(otherwise)?
+                }
+            }
+            Num::Aggregate {
+                function,
+                compute,
+                args,
+                span,
+            } => self.aggregate(function, *compute, args, *span)?,
+            Num::Apply { apply, arg } => apply(self.arg(arg)?),
+            Num::Node(node) => self.node_number(node)?,
+        })
+    }
+
+    /// `avg`, `max`, ... of double arguments: up to eight are kept on the stack.
+    #[inline(never)]
+    fn aggregate(
+        &mut self,
+        function: &Function,
+        compute: fn(&[f64]) -> Result<f64, crate::check::builtins::BuiltinError>,
+        args: &[Arg],
+        span: Span,
+    ) -> Result<f64, Pending> {
+        const INLINE: usize = 8;
+        let result = if args.len() <= INLINE {
+            let mut list = [0.0; INLINE];
+            for (x, arg) in list.iter_mut().zip(args) {
+                *x = self.arg(arg)?;
+            }
+            compute(&list[..args.len()])
+        } else {
+            let mut list = Vec::with_capacity(args.len());
+            for arg in args {
+                list.push(self.arg(arg)?);
+            }
+            compute(&list)
+        };
+        result.map_err(|d| self.park(fail(span, format!("{}(): {d}", function.name))))
+    }
+
+    /// A general node known to give a double.
+    #[inline(never)]
+    fn node_number(&mut self, node: &Node) -> Result<f64, Pending> {
+        match self.eval(node) {
+            Ok(Value::Double(x)) => Ok(x),
+            Ok(other) => Err(self.park(not_a_number(&other))),
+            Err(flow) => Err(self.park(flow)),
+        }
+    }
+
+    /// A double slot read before any assignment (or, never, holding something else).
+    #[cold]
+    #[inline(never)]
+    fn read_failure(&mut self, slot: Slot, span: Span) -> Pending {
+        let flow = match &self.values[slot] {
+            Some(other) => not_a_number(other),
+            None => self.undefined(slot, span),
+        };
+        self.park(flow)
+    }
+
+    /// Keeps the failure of a number part until [`Run::resume`] takes it.
+    #[cold]
+    fn park(&mut self, flow: Flow) -> Pending {
+        self.pending = Some(flow);
+        Pending
+    }
+
+    #[cold]
+    fn resume(&mut self) -> Flow {
+        self.pending
+            .take()
+            .unwrap_or_else(|| fail(Span::default(), "internal error: a failure went missing"))
+    }
+
+    fn undefined(&self, slot: Slot, span: Span) -> Flow {
+        fail(
+            span,
+            format!("Undefined symbol: {}", self.program.slots[slot].name),
+        )
     }
 
     fn pool_scalar(&self, scalar: PoolScalar) -> f64 {
@@ -416,12 +732,15 @@ impl Run<'_> {
         };
         match function.kind {
             FunctionKind::Aggregate { compute } => {
-                // One vector argument: aggregate the shared slice without copying it.
+                // One vector argument: aggregate the window or the shared slice in place.
                 let result = if let [single] = args {
-                    match self.eval(single)? {
-                        Value::DoubleVec(v) => compute(&v),
-                        Value::Double(x) => compute(&[x]),
-                        other => return Err(list_type_error(function, 0, &other, arg_spans[0])),
+                    match self.list_arg(single)? {
+                        ListArg::Samples(s) => compute(s),
+                        ListArg::Value(Value::DoubleVec(v)) => compute(&v),
+                        ListArg::Value(Value::Double(x)) => compute(&[x]),
+                        ListArg::Value(other) => {
+                            return Err(list_type_error(function, 0, &other, arg_spans[0]));
+                        }
                     }
                 } else {
                     compute(&self.flatten(function, args, arg_spans)?)
@@ -432,13 +751,17 @@ impl Run<'_> {
             }
             FunctionKind::Elementwise { apply } => {
                 if let [single] = args {
-                    match self.eval(single)? {
-                        Value::Double(x) => return Ok(Value::Double(apply(x))),
-                        Value::DoubleVec(v) => {
-                            return Ok(Value::DoubleVec(v.iter().map(|x| apply(*x)).collect()));
+                    let v = match self.list_arg(single)? {
+                        ListArg::Value(Value::Double(x)) => return Ok(Value::Double(apply(x))),
+                        ListArg::Samples(s) => s.iter().map(|x| apply(*x)).collect(),
+                        ListArg::Value(Value::DoubleVec(v)) => {
+                            v.iter().map(|x| apply(*x)).collect()
                         }
-                        other => return Err(list_type_error(function, 0, &other, arg_spans[0])),
-                    }
+                        ListArg::Value(other) => {
+                            return Err(list_type_error(function, 0, &other, arg_spans[0]));
+                        }
+                    };
+                    return Ok(Value::DoubleVec(v));
                 }
                 let list = self.flatten(function, args, arg_spans)?;
                 Ok(Value::DoubleVec(list.into_iter().map(apply).collect()))
@@ -452,7 +775,7 @@ impl Run<'_> {
                 };
                 let v = self.vector_arg(function, v, arg_spans[0], 0)?;
                 let p = self.double_arg(function, p, arg_spans[1], 1)?;
-                crate::check::builtins::percentile(&v, p)
+                crate::check::builtins::percentile(v.as_slice(), p)
                     .map(Value::Double)
                     .map_err(|d| fail(span, d))
             }
@@ -462,6 +785,7 @@ impl Run<'_> {
                 };
                 let v = self.vector_arg(function, v, arg_spans[0], 0)?;
                 let i = self.double_arg(function, i, arg_spans[1], 1)?.trunc();
+                let v = v.as_slice();
                 if i >= 0.0 && i < v.len() as f64 {
                     Ok(Value::Double(v[i as usize]))
                 } else {
@@ -511,13 +835,50 @@ impl Run<'_> {
     ) -> Result<Vec<f64>, Flow> {
         let mut list = Vec::new();
         for (i, arg) in args.iter().enumerate() {
-            match self.eval(arg)? {
-                Value::Double(x) => list.push(x),
-                Value::DoubleVec(v) => list.extend_from_slice(&v),
-                other => return Err(list_type_error(function, i, &other, arg_spans[i])),
+            let arg = self.list_arg(arg)?;
+            let added = match &arg {
+                ListArg::Samples(s) => s.len(),
+                ListArg::Value(Value::DoubleVec(v)) => v.len(),
+                ListArg::Value(_) => 1,
+            };
+            // A list may repeat a large vector thousands of times; refuse it before
+            // allocating rather than abort on a failed allocation [decided].
+            if list.len() + added > MAX_LIST_VALUES {
+                return Err(fail(
+                    arg_spans[i],
+                    format!(
+                        "{}(): the list holds more than {MAX_LIST_VALUES} values",
+                        function.name
+                    ),
+                ));
+            }
+            match arg {
+                ListArg::Samples(s) => list.extend_from_slice(s),
+                ListArg::Value(Value::Double(x)) => list.push(x),
+                ListArg::Value(Value::DoubleVec(v)) => list.extend_from_slice(&v),
+                ListArg::Value(other) => {
+                    return Err(list_type_error(function, i, &other, arg_spans[i]));
+                }
             }
         }
         Ok(list)
+    }
+
+    /// Evaluates an argument that may be a vector: a `GetSample` call is read in place
+    /// (its window's samples are not copied), anything else evaluates to a value.
+    fn list_arg(&mut self, arg: &Node) -> Result<ListArg<'a>, Flow> {
+        if let Node::Method {
+            metric,
+            method: Method::GetSample,
+            args,
+            arg_spans,
+            args_span,
+        } = arg
+        {
+            let samples = self.get_sample(*metric, args, arg_spans, *args_span)?;
+            return Ok(ListArg::Samples(samples));
+        }
+        self.eval(arg).map(ListArg::Value)
     }
 
     fn vector_arg(
@@ -526,10 +887,11 @@ impl Run<'_> {
         arg: &Node,
         span: Span,
         index: usize,
-    ) -> Result<Arc<[f64]>, Flow> {
-        match self.eval(arg)? {
-            Value::DoubleVec(v) => Ok(v),
-            other => Err(fail(
+    ) -> Result<Vector<'a>, Flow> {
+        match self.list_arg(arg)? {
+            ListArg::Samples(s) => Ok(Vector::Samples(s)),
+            ListArg::Value(Value::DoubleVec(v)) => Ok(Vector::Shared(v)),
+            ListArg::Value(other) => Err(fail(
                 span,
                 format!(
                     "argument {} of {}() must be a doubleVec, not a {} (use {})",
@@ -564,6 +926,22 @@ impl Run<'_> {
         }
     }
 
+    /// Evaluates a method's arguments, in order.
+    fn args(&mut self, args: &[Node]) -> Result<Args, Flow> {
+        if args.len() > 3 {
+            let values = args
+                .iter()
+                .map(|arg| self.eval(arg))
+                .collect::<Result<_, _>>()?;
+            return Ok(Args::Many(values));
+        }
+        let mut values = [Value::Double(0.0), Value::Double(0.0), Value::Double(0.0)];
+        for (value, arg) in values.iter_mut().zip(args) {
+            *value = self.eval(arg)?;
+        }
+        Ok(Args::Few(values, args.len()))
+    }
+
     fn method(
         &mut self,
         metric: Metric,
@@ -572,65 +950,19 @@ impl Run<'_> {
         arg_spans: &[Span],
         args_span: Span,
     ) -> Result<Value, Flow> {
-        let mut values = Vec::with_capacity(args.len());
-        for arg in args {
-            values.push(self.eval(arg)?);
+        if method == Method::GetSample {
+            // The one place a window's samples are copied: the vector is kept as a value.
+            let samples = self.get_sample(metric, args, arg_spans, args_span)?;
+            return Ok(Value::DoubleVec(samples.into()));
         }
+        let values = self.args(args)?;
+        let values = values.as_slice();
         let history = self.snapshot.metrics.get(metric);
-        let wrong = |detail: String| {
-            fail(
-                args_span,
-                format!(
-                    "{}.{}: {detail} (use {})",
-                    metric.name(),
-                    method.name(),
-                    method.signature()
-                ),
-            )
-        };
+        let wrong = |detail: String| wrong_args(metric, method, args_span, detail);
         match method {
-            Method::GetSample => {
-                let (start, end) = match values.as_slice() {
-                    [Value::Double(n)] => {
-                        let n = n.trunc();
-                        if n.is_nan() || n < 1.0 {
-                            return Err(wrong(format!(
-                                "the sample count must be at least 1, got {}",
-                                format_double(n)
-                            )));
-                        }
-                        samples::most_recent(history, self.now, n as u64)
-                    }
-                    [t] => {
-                        self.checked_window(metric, history, t, None, 70.0, args_span, arg_spans)?
-                    }
-                    [t, Value::Double(p)] => {
-                        self.checked_window(metric, history, t, None, *p, args_span, arg_spans)?
-                    }
-                    [t1, t2] => self.checked_window(
-                        metric,
-                        history,
-                        t1,
-                        Some(t2),
-                        70.0,
-                        args_span,
-                        arg_spans,
-                    )?,
-                    [t1, t2, Value::Double(p)] => self.checked_window(
-                        metric,
-                        history,
-                        t1,
-                        Some(t2),
-                        *p,
-                        args_span,
-                        arg_spans,
-                    )?,
-                    _ => return Err(wrong(describe_args(&values))),
-                };
-                Ok(Value::DoubleVec(history.values[start..end].into()))
-            }
+            Method::GetSample => unreachable!("handled above"),
             Method::GetSamplePercent => {
-                let window = match values.as_slice() {
+                let window = match values {
                     [t] => {
                         let a = self.instant(t, arg_spans[0])?;
                         samples::window(history, self.now, a, self.now)
@@ -640,14 +972,14 @@ impl Run<'_> {
                         let b = self.instant(t2, arg_spans[1])?;
                         samples::window(history, self.now, a, b)
                     }
-                    _ => return Err(wrong(describe_args(&values))),
+                    _ => return Err(wrong(describe_args(values))),
                 };
                 Ok(Value::Double(window.percent))
             }
             Method::Count | Method::HistoryBeginTime | Method::GetSamplePeriod
                 if !values.is_empty() =>
             {
-                Err(wrong(describe_args(&values)))
+                Err(wrong(describe_args(values)))
             }
             Method::Count => Ok(Value::Double(samples::count(history, self.now) as f64)),
             Method::HistoryBeginTime => match history.times.first() {
@@ -662,6 +994,57 @@ impl Run<'_> {
             },
             Method::GetSamplePeriod => Ok(Value::Interval(history.period)),
         }
+    }
+
+    /// `metric.GetSample(...)`: the samples it gives, in place in the snapshot's history
+    /// (a window is a contiguous slice, found by binary search).
+    fn get_sample(
+        &mut self,
+        metric: Metric,
+        args: &[Node],
+        arg_spans: &[Span],
+        args_span: Span,
+    ) -> Result<&'a [f64], Flow> {
+        let values = self.args(args)?;
+        let values = values.as_slice();
+        let snapshot: &'a Snapshot = self.snapshot;
+        let history = snapshot.metrics.get(metric);
+        let (start, end) = match values {
+            [Value::Double(n)] => {
+                let n = n.trunc();
+                if n.is_nan() || n < 1.0 {
+                    return Err(wrong_args(
+                        metric,
+                        Method::GetSample,
+                        args_span,
+                        format!(
+                            "the sample count must be at least 1, got {}",
+                            format_double(n)
+                        ),
+                    ));
+                }
+                samples::most_recent(history, self.now, n as u64)
+            }
+            [t] => self.checked_window(metric, history, t, None, 70.0, args_span, arg_spans)?,
+            [t, Value::Double(p)] => {
+                self.checked_window(metric, history, t, None, *p, args_span, arg_spans)?
+            }
+            [t1, t2] => {
+                self.checked_window(metric, history, t1, Some(t2), 70.0, args_span, arg_spans)?
+            }
+            [t1, t2, Value::Double(p)] => {
+                self.checked_window(metric, history, t1, Some(t2), *p, args_span, arg_spans)?
+            }
+            _ => {
+                return Err(wrong_args(
+                    metric,
+                    Method::GetSample,
+                    args_span,
+                    describe_args(values),
+                ));
+            }
+        };
+        Ok(&history.values[start..end])
     }
 
     /// A window that must hold at least `required` percent of its expected samples.
@@ -694,7 +1077,7 @@ impl Run<'_> {
         };
         let window = samples::window(history, self.now, a, b);
         if window.percent < required {
-            return Err(Flow::Error(RunError {
+            return Err(Flow::from(RunError {
                 kind: RunErrorKind::InsufficientSampleData,
                 span: args_span,
                 detail: format!(
@@ -727,19 +1110,6 @@ impl Run<'_> {
     }
 }
 
-fn condition_span(node: &Node) -> Option<Span> {
-    match node {
-        Node::Read { span, .. }
-        | Node::Unary { span, .. }
-        | Node::Binary { span, .. }
-        | Node::Conditional { span, .. }
-        | Node::Call { span, .. }
-        | Node::Field { span, .. } => Some(*span),
-        Node::Method { args_span, .. } => Some(*args_span),
-        _ => None,
-    }
-}
-
 fn logic_type_error(op: BinaryOp, v: &Value) -> String {
     format!(
         "operator '{}' takes numbers, not a {}",
@@ -756,6 +1126,19 @@ fn list_type_error(function: &Function, index: usize, v: &Value, span: Span) -> 
             index + 1,
             function.name,
             v.type_name()
+        ),
+    )
+}
+
+/// A method called with arguments it does not take.
+fn wrong_args(metric: Metric, method: Method, args_span: Span, detail: String) -> Flow {
+    fail(
+        args_span,
+        format!(
+            "{}.{}: {detail} (use {})",
+            metric.name(),
+            method.name(),
+            method.signature()
         ),
     )
 }

@@ -24,8 +24,10 @@ fn available_end(history: &SampleHistory, now: Timestamp) -> usize {
 /// The window `(earlier, later]` between two instants in either order.
 pub fn window(history: &SampleHistory, now: Timestamp, a: Timestamp, b: Timestamp) -> Window {
     let (earlier, later) = if a <= b { (a, b) } else { (b, a) };
+    // Samples after `now` are not available: the window ends at the earlier of `later`
+    // and `now`. Two independent binary searches (the processor overlaps them).
     let upper = later.min(now);
-    let end = available_end(history, now).min(history.times.partition_point(|t| *t <= upper));
+    let end = history.times.partition_point(|t| *t <= upper);
     let start = history.times.partition_point(|t| *t <= earlier).min(end);
     let length = later.since(earlier).ticks();
     let period = history.period.ticks().max(1);

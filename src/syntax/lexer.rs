@@ -25,23 +25,44 @@ fn block_comment(_: &mut logos::Lexer<'_, Token>) -> Result<(), LexError> {
     Err(LexError::BlockComment)
 }
 
-fn unterminated_string(_: &mut logos::Lexer<'_, Token>) -> Result<(), LexError> {
-    Err(LexError::UnterminatedString)
+/// `//` to the end of the line. Scanned by hand: logos's generated matcher for a long
+/// run of multi-byte characters recurses per byte in debug builds and can overflow a
+/// thread's stack on an 8192-character comment.
+fn line_comment(lex: &mut logos::Lexer<'_, Token>) -> logos::Skip {
+    let rest = lex.remainder();
+    lex.bump(rest.find(['\r', '\n']).unwrap_or(rest.len()));
+    logos::Skip
+}
+
+/// A string after its opening `"`: up to the closing `"` on the same line, no escapes
+/// [decided]. Scanned by hand for the same reason as comments.
+fn string(lex: &mut logos::Lexer<'_, Token>) -> Result<String, LexError> {
+    let rest = lex.remainder();
+    match rest.find(['"', '\r', '\n']) {
+        Some(end) if rest.as_bytes()[end] == b'"' => {
+            lex.bump(end + 1);
+            Ok(rest[..end].to_string())
+        }
+        found => {
+            lex.bump(found.unwrap_or(rest.len()));
+            Err(LexError::UnterminatedString)
+        }
+    }
 }
 
 #[derive(Logos, Debug, Clone, PartialEq)]
 #[logos(error = LexError)]
 #[logos(skip r"[ \t\r\n]+")]
-#[logos(skip(r"//[^\r\n]*", allow_greedy = true))]
 pub enum Token {
     /// `[0-9]+(\.[0-9]+)?`: no sign, exponent, leading dot or hex [decided].
     #[regex(r"[0-9]+(\.[0-9]+)?", |lex| lex.slice().parse::<f64>().ok())]
     Number(f64),
     /// Double-quoted, no escapes, no `"` or line break inside [decided].
-    #[regex(r#""[^"\r\n]*""#, |lex| { let s = lex.slice(); s[1..s.len() - 1].to_string() })]
+    #[token("\"", string)]
     String(String),
-    #[regex(r#""[^"\r\n]*"#, unterminated_string)]
-    UnterminatedString,
+    /// `//` comments are skipped.
+    #[token("//", line_comment)]
+    LineComment,
     /// A name without `$`: functions, methods, fields, constants, keywords, user variables.
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Name(String),
@@ -137,7 +158,7 @@ impl Token {
             Token::BlockComment => "/*",
             Token::Number(_)
             | Token::String(_)
-            | Token::UnterminatedString
+            | Token::LineComment
             | Token::Name(_)
             | Token::DollarName(_) => "",
         }

@@ -2,5 +2,7 @@
 
 pub mod ast;
 pub mod lexer;
+pub mod nesting;
 pub mod parser;
+pub mod printer;
 pub mod span;

@@ -54,18 +54,35 @@ pub struct Parsed {
 pub fn parse(text: &str) -> Parsed {
     let mut errors = Vec::new();
     let good = lex_recovering(text, &mut errors);
+    // Characters left out of the statement around them (a comment is left out whole).
+    let lexical: Vec<Span> = errors
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                SyntaxErrorKind::UnexpectedCharacter | SyntaxErrorKind::UnterminatedString
+            )
+        })
+        .map(|e| e.span)
+        .collect();
     let mut recovered: Vec<ErrorRecovery<usize, Token, LexFailure>> = Vec::new();
     let result = grammar::FormulaParser::new().parse(&mut recovered, good.iter().cloned().map(Ok));
-    for r in recovered {
-        errors.push(parse_error(text, &good, r.error));
-    }
+    let mut parse_errors: Vec<LalrError> = recovered.into_iter().map(|r| r.error).collect();
     let statements = match result {
         Ok(statements) => statements,
         Err(e) => {
-            errors.push(parse_error(text, &good, e));
+            parse_errors.push(e);
             Vec::new()
         }
     };
+    for e in parse_errors {
+        // What the parser trips over after a character it could not read, in the same
+        // statement (the `b` of `a & b`, the end of `x = "abc`), is that error's
+        // consequence, not a second mistake.
+        if !follows_lexical_error(text, &good, &lexical, &e) {
+            errors.push(parse_error(text, &good, e));
+        }
+    }
     errors.sort_by_key(|e| (e.span.start, e.span.end));
     errors.dedup_by_key(|e| e.span.start);
     Parsed {
@@ -93,6 +110,13 @@ pub fn parse_expr(text: &str) -> Result<super::ast::Expr, Vec<SyntaxError>> {
             Err(errors)
         }
     }
+}
+
+/// The tokens the parser reads: the text's tokens without what lexical errors cover (a
+/// `#` line, a `/* */` block). For checks that need the token stream, such as empty
+/// statements, which the parser drops.
+pub fn recovered_tokens(text: &str) -> Vec<(usize, Token, usize)> {
+    lex_recovering(text, &mut Vec::new())
 }
 
 /// Lexes the whole text, recording lexical errors and leaving out what they cover, so
@@ -148,7 +172,7 @@ fn lex_recovering(text: &str, errors: &mut Vec<SyntaxError>) -> Vec<(usize, Toke
                         SyntaxError {
                             kind: SyntaxErrorKind::UnexpectedCharacter,
                             span: Span::new(start, start + c.len_utf8()),
-                            message: format!("unexpected character '{}'", c.escape_debug()),
+                            message: format!("unexpected character '{}'", shown(c)),
                             help: unexpected_character_help(c),
                         }
                     }
@@ -158,6 +182,15 @@ fn lex_recovering(text: &str, errors: &mut Vec<SyntaxError>) -> Vec<(usize, Toke
         }
     }
     good
+}
+
+/// A character as a message quotes it: itself, unless it is invisible.
+fn shown(c: char) -> String {
+    if c.is_control() || c.is_whitespace() {
+        c.escape_unicode().to_string()
+    } else {
+        c.to_string()
+    }
 }
 
 fn unexpected_character_help(c: char) -> Option<String> {
@@ -173,6 +206,13 @@ fn unexpected_character_help(c: char) -> Option<String> {
         }
         '{' | '}' => Some("there are no blocks: use 'condition ? a : b'".to_string()),
         '&' => Some("logical and is written '&&'".to_string()),
+        '\u{201c}' | '\u{201d}' | '\u{2018}' | '\u{2019}' => {
+            Some("a typographic quote (pasted from a document): write '\"'".to_string())
+        }
+        '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{feff}' | '\u{200b}' => Some(
+            "an invisible space (pasted from a web page or document): replace it with a plain space"
+                .to_string(),
+        ),
         '|' => Some("logical or is written '||'".to_string()),
         _ => None,
     }
@@ -185,6 +225,31 @@ fn line_end(text: &str, from: usize) -> usize {
 }
 
 type LalrError = ParseError<usize, Token, LexFailure>;
+
+/// Whether the token (or end) a parse error found comes after one of the `lexical`
+/// errors, in the same statement (no `;` between them).
+fn follows_lexical_error(
+    text: &str,
+    good: &[(usize, Token, usize)],
+    lexical: &[Span],
+    error: &LalrError,
+) -> bool {
+    let at = match error {
+        ParseError::UnrecognizedToken {
+            token: (start, _, _),
+            ..
+        } => *start,
+        ParseError::UnrecognizedEof { .. } => text.len(),
+        _ => return false,
+    };
+    lexical.iter().any(|l| {
+        let end = l.end as usize;
+        end <= at
+            && !good
+                .iter()
+                .any(|(s, t, _)| *t == Token::Semicolon && end <= *s && *s < at)
+    })
+}
 
 fn parse_error(text: &str, good: &[(usize, Token, usize)], error: LalrError) -> SyntaxError {
     match error {
@@ -210,6 +275,7 @@ fn parse_error(text: &str, good: &[(usize, Token, usize)], error: LalrError) -> 
                     )),
                 };
             }
+            let help = token_help(good, start, &token, &expected);
             SyntaxError {
                 kind: SyntaxErrorKind::UnexpectedToken,
                 span,
@@ -218,13 +284,22 @@ fn parse_error(text: &str, good: &[(usize, Token, usize)], error: LalrError) -> 
                     describe_expected(&expected),
                     after(previous),
                 ),
-                help: token_help(&token, &expected),
+                help,
             }
         }
         ParseError::UnrecognizedEof { location, expected } => {
             let previous = good.last();
             // Point at the last token: the end of the text may be a line of comments.
             let at = previous.map_or(location, |p| p.2);
+            let help = if expects(&expected, ")") {
+                Some("close the '(' that is still open with ')'".to_string())
+            } else if expects(&expected, ":") {
+                Some(
+                    "a '?' needs its ':' and the value for when the condition is false".to_string(),
+                )
+            } else {
+                None
+            };
             SyntaxError {
                 kind: SyntaxErrorKind::UnexpectedEnd,
                 span: Span::new(at, at),
@@ -233,7 +308,7 @@ fn parse_error(text: &str, good: &[(usize, Token, usize)], error: LalrError) -> 
                     describe_expected(&expected),
                     after(previous)
                 ),
-                help: None,
+                help,
             }
         }
         ParseError::ExtraToken {
@@ -306,17 +381,99 @@ fn describe_expected(expected: &[String]) -> String {
     }
 }
 
-fn token_help(token: &Token, expected: &[String]) -> Option<String> {
+/// How to fix the usual mistakes behind an unexpected token: words and operators of
+/// other languages, number forms the language lacks, a missing `;`.
+fn token_help(
+    good: &[(usize, Token, usize)],
+    start: usize,
+    token: &Token,
+    expected: &[String],
+) -> Option<String> {
+    let index = good.iter().position(|(s, _, _)| *s == start)?;
+    let previous = index.checked_sub(1).map(|i| &good[i]);
+    let next = good.get(index + 1);
+    // Two tokens written together, as in `=<`.
+    let glued = |a: &(usize, Token, usize), b: &(usize, Token, usize)| a.2 == b.0;
+    let statement_start = good[..index]
+        .iter()
+        .rposition(|(_, t, _)| *t == Token::Semicolon)
+        .map_or(0, |i| i + 1);
+    if let Some((_, Token::Name(first), _)) = good.get(statement_start)
+        && first.eq_ignore_ascii_case("if")
+    {
+        return Some(
+            "there is no 'if' statement: choose a value with '?:', as in \
+             'x = condition ? a : b;'"
+                .to_string(),
+        );
+    }
+    if let Token::Name(word) = token {
+        let help = match word.to_ascii_lowercase().as_str() {
+            "and" => Some("logical and is written '&&'"),
+            "or" => Some("logical or is written '||'"),
+            "not" => Some("logical not is written '!'"),
+            "else" | "then" | "elif" => Some("there is no 'if'/'else': write 'condition ? a : b'"),
+            "mod" => Some("there is no remainder operator"),
+            _ => None,
+        };
+        if let Some(help) = help {
+            return Some(help.to_string());
+        }
+        if let Some(p @ (_, Token::Number(n), _)) = previous
+            && glued(p, &good[index])
+            && word.starts_with(['e', 'E'])
+        {
+            let example = match word[1..].parse::<i32>() {
+                Ok(e) if e.abs() <= 15 => {
+                    format!(", as in {}", *n * 10f64.powi(e))
+                }
+                _ => String::new(),
+            };
+            return Some(format!(
+                "numbers have no exponent: write the number in full{example}"
+            ));
+        }
+    }
     match token {
         Token::DollarName(name) if expects(expected, "name") => Some(format!(
             "function, method and field names have no '$': write '{}'",
             name.trim_start_matches('$')
         )),
-        Token::Assign if expects(expected, "==") => {
-            Some("'=' assigns; to compare, write '=='".to_string())
+        Token::Assign => match (previous, next) {
+            (Some(p @ (_, Token::Plus | Token::Minus | Token::Star | Token::Slash, _)), _)
+                if glued(p, &good[index]) =>
+            {
+                Some(format!(
+                    "there is no '{}=': write 'x = x {} ...'",
+                    p.1.symbol(),
+                    p.1.symbol()
+                ))
+            }
+            (_, Some(n @ (_, Token::Lt | Token::Gt, _))) if glued(&good[index], n) => {
+                let op = n.1.symbol();
+                Some(format!("'={op}' is written '{op}='"))
+            }
+            _ if expects(expected, "==") => Some("'=' assigns; to compare, write '=='".to_string()),
+            _ => None,
+        },
+        Token::Gt if matches!(previous, Some(p @ (_, Token::Lt, _)) if glued(p, &good[index])) => {
+            Some("'not equal' is written '!='".to_string())
+        }
+        _ if matches!(
+            (index.checked_sub(2).map(|i| &good[i]), previous),
+            (Some(n @ (_, Token::Number(_), _)), Some(d @ (_, Token::Dot, _))) if glued(n, d)
+        ) =>
+        {
+            Some("a number has digits after its '.': write 1 or 1.5, not 1.".to_string())
+        }
+        Token::Dot if matches!(next, Some((_, Token::Number(_), _))) => {
+            Some("a number starts with a digit: write 0.5, not .5".to_string())
         }
         Token::LParen if !expects(expected, "(") => {
             Some("only functions and methods are called; a '$' name cannot be".to_string())
+        }
+        t if t.starts_expression() && expects(expected, ";") => {
+            Some("if a new statement starts here, end the one before with ';'".to_string())
         }
         _ => None,
     }
@@ -475,7 +632,7 @@ mod tests {
     fn backslash_is_an_unexpected_character() {
         let (line, col, msg) = first_error("x = time(\\\"Mon\\\");");
         assert_eq!((line, col), (1, 10));
-        assert_eq!(msg, "unexpected character '\\\\'");
+        assert_eq!(msg, "unexpected character '\\'");
     }
 
     #[test]

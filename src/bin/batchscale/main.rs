@@ -2,7 +2,8 @@
 //!
 //! A thin shell over the library: argument parsing, reading files, printing. Exit status
 //! 0: valid and (for `eval`) the run had no error; 1: the formula was rejected, failed
-//! `check`, or its run ended with an error; 2: the command itself could not run.
+//! `check`, or its run ended with an error (for `fmt`: has syntax errors, or with
+//! `--check` is not formatted); 2: the command itself could not run.
 
 mod render;
 
@@ -60,6 +61,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Print a formula in the canonical layout, comments kept.
+    Fmt {
+        /// The formula file, or '-' for standard input.
+        formula: String,
+        /// Print nothing; exit 1 if formatting would change the formula.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -85,6 +94,7 @@ fn main() -> ExitCode {
             interval,
             format,
         } => check(&formulas, interval.as_deref(), format),
+        Command::Fmt { formula, check } => fmt(&formula, check),
     };
     match result {
         Ok(code) => code,
@@ -130,13 +140,13 @@ fn eval(
         Err(rejection) => {
             match format {
                 Format::Json => {
-                    println!("{}", to_json(&rejection.error));
+                    out(&format!("{}\n", to_json(&rejection.error)));
                     for d in &rejection.diagnostics {
                         eprintln!("{}", render::json_diagnostic(&files, d));
                     }
                 }
                 Format::Text => {
-                    println!("rejected: {}", rejection.error);
+                    out(&format!("rejected: {}\n", rejection.error));
                     render::emit(&files, &rejection.diagnostics, color());
                 }
             }
@@ -150,17 +160,17 @@ fn eval(
     let warnings: Vec<&Diagnostic> = evaluation.warnings.iter().collect();
     match format {
         Format::Json => {
-            println!("{}", to_json(&evaluation.run));
+            out(&format!("{}\n", to_json(&evaluation.run)));
             for d in warnings {
                 eprintln!("{}", render::json_diagnostic(&files, d));
             }
         }
         Format::Text => {
-            print!("{}", render::run_table(&evaluation));
+            out(&render::run_table(&evaluation));
             if let (Some(error), Some(span)) = (&evaluation.run.error, evaluation.error_span) {
                 let detail = error.values.first().map(|v| v.value.as_str()).unwrap_or("");
                 let diagnostic = Diagnostic::error("", span, format!("{}: {detail}", error.code));
-                render::emit_to_stdout(&files, &[diagnostic]);
+                out(&render::render_plain(&files, &[diagnostic]));
             }
             render::emit(&files, &evaluation.warnings, color());
         }
@@ -191,6 +201,7 @@ fn check(paths: &[String], interval: Option<&str>, format: Format) -> Result<Exi
     }
     let mut all_valid = true;
     let mut json_items = Vec::new();
+    let say = |line: String| out(&line);
     for (name, text) in &inputs {
         let validation = validate(text, interval);
         all_valid &= validation.is_valid();
@@ -211,18 +222,63 @@ fn check(paths: &[String], interval: Option<&str>, format: Format) -> Result<Exi
                 } else {
                     "invalid"
                 };
-                println!(
-                    "{name}: {verdict} ({errors} error{}, {warnings} warning{})",
+                say(format!(
+                    "{name}: {verdict} ({errors} error{}, {warnings} warning{})\n",
                     plural(errors),
                     plural(warnings)
-                );
+                ));
             }
         }
     }
     if format == Format::Json {
-        println!("{}", serde_json::Value::Array(json_items));
+        say(format!("{}\n", serde_json::Value::Array(json_items)));
     }
     Ok(ExitCode::from(if all_valid { 0 } else { 1 }))
+}
+
+/// `fmt`: the formatted formula on standard output (nothing with `--check`); exit 1 if
+/// it has syntax errors, or with `--check` if formatting would change it.
+fn fmt(path: &str, check: bool) -> Result<ExitCode, UsageError> {
+    let (name, text) = read_formula(path)?;
+    let formatted = match batchscale::syntax::printer::format(&text) {
+        Ok(formatted) => formatted,
+        Err(diagnostics) => {
+            render::emit(&render::Files::new(&name, &text), &diagnostics, color());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let length = batchscale::syntax::span::utf16_len(&formatted);
+    if length > batchscale::engine::MAX_FORMULA_LENGTH {
+        eprintln!(
+            "batchscale: warning: the formatted formula is {length} characters long; the service takes at most {}",
+            batchscale::engine::MAX_FORMULA_LENGTH
+        );
+    }
+    if check {
+        if formatted != text {
+            eprintln!("{name}: not formatted");
+            return Ok(ExitCode::from(1));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    // A reader that stops early (`| head`) is not an error.
+    let mut stdout = std::io::stdout().lock();
+    match std::io::Write::write_all(&mut stdout, formatted.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut stdout))
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(UsageError(format!("cannot write to standard output: {e}")))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Writes to standard output. A reader that stops early (`| head`) or a closed standard
+/// output is not an error of ours: the exit status still tells the outcome.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = std::io::Write::write_all(&mut stdout, text.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut stdout));
 }
 
 fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {

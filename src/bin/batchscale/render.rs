@@ -1,16 +1,17 @@
 //! Printing for people (codespan-reporting, rustc style) and for scripts (JSON).
 
-use batchscale::diagnostic::{Diagnostic, Severity};
+use std::ops::Range;
+
+use batchscale::diagnostic::{Diagnostic, Severity, codes};
 use batchscale::engine::Evaluation;
 use batchscale::syntax::span::LineIndex;
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::{self as cfiles, Location};
 use codespan_reporting::term::{self, Config, termcolor};
 use serde_json::json;
 
 /// One formula's text and name, for rendering.
 pub struct Files<'a> {
-    file: SimpleFile<&'a str, &'a str>,
     name: &'a str,
     text: &'a str,
     lines: LineIndex,
@@ -19,11 +20,51 @@ pub struct Files<'a> {
 impl<'a> Files<'a> {
     pub fn new(name: &'a str, text: &'a str) -> Files<'a> {
         Files {
-            file: SimpleFile::new(name, text),
             name,
             text,
             lines: LineIndex::new(text),
         }
+    }
+}
+
+/// The formula as codespan sees it, with the service's lines and columns: a line ends at
+/// LF, CRLF or a lone CR, and columns count UTF-16 code units [decided], so the
+/// `file:line:column` of the rendering agrees with `--format json` and with the service's
+/// `Line L, Col C`.
+impl<'a> cfiles::Files<'a> for Files<'a> {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, (): ()) -> Result<&'a str, cfiles::Error> {
+        Ok(self.name)
+    }
+
+    fn source(&'a self, (): ()) -> Result<&'a str, cfiles::Error> {
+        Ok(self.text)
+    }
+
+    fn line_index(&'a self, (): (), byte_index: usize) -> Result<usize, cfiles::Error> {
+        Ok(self.lines.line_col(self.text, byte_index).line - 1)
+    }
+
+    fn line_range(&'a self, (): (), line_index: usize) -> Result<Range<usize>, cfiles::Error> {
+        let count = self.lines.line_count();
+        if line_index >= count {
+            return Err(cfiles::Error::LineTooLarge {
+                given: line_index,
+                max: count - 1,
+            });
+        }
+        Ok(self.lines.line_range(self.text, line_index + 1))
+    }
+
+    fn location(&'a self, (): (), byte_index: usize) -> Result<Location, cfiles::Error> {
+        let at = self.lines.line_col(self.text, byte_index);
+        Ok(Location {
+            line_number: at.line,
+            column_number: at.column,
+        })
     }
 }
 
@@ -32,9 +73,13 @@ fn report(d: &Diagnostic) -> Report<()> {
         Severity::Error => Report::error(),
         Severity::Warning => Report::warning(),
     };
-    let mut r = base
-        .with_message(&d.message)
-        .with_labels(vec![Label::primary((), d.span.range())]);
+    // The evaluation interval is not in the formula: no source excerpt to show.
+    let labels = if d.code == codes::INTERVAL_OUT_OF_RANGE {
+        Vec::new()
+    } else {
+        vec![Label::primary((), d.span.range())]
+    };
+    let mut r = base.with_message(&d.message).with_labels(labels);
     if !d.code.is_empty() {
         r = r.with_code(d.code);
     }
@@ -55,8 +100,7 @@ pub fn emit(files: &Files<'_>, diagnostics: &[Diagnostic], color: bool) {
     let config = Config::default();
     for d in diagnostics {
         // Rendering errors (a span outside the text) must not hide the message itself.
-        if term::emit_to_write_style(&mut writer.lock(), &config, &files.file, &report(d)).is_err()
-        {
+        if term::emit_to_write_style(&mut writer.lock(), &config, files, &report(d)).is_err() {
             eprintln!(
                 "{}: {}: {}",
                 files.name,
@@ -67,15 +111,17 @@ pub fn emit(files: &Files<'_>, diagnostics: &[Diagnostic], color: bool) {
     }
 }
 
-/// Renders diagnostics to standard output, without colour (part of a command's result).
-pub fn emit_to_stdout(files: &Files<'_>, diagnostics: &[Diagnostic]) {
+/// Renders diagnostics as plain text (no colour), for a command's own output.
+pub fn render_plain(files: &Files<'_>, diagnostics: &[Diagnostic]) -> String {
     let config = Config::default();
+    let mut text = String::new();
     for d in diagnostics {
-        match term::emit_into_string(&config, &files.file, &report(d)) {
-            Ok(text) => print!("{text}"),
-            Err(_) => println!("{}: {}", files.name, d.message),
+        match term::emit_into_string(&config, files, &report(d)) {
+            Ok(rendered) => text.push_str(&rendered),
+            Err(_) => text.push_str(&format!("{}: {}\n", files.name, d.message)),
         }
     }
+    text
 }
 
 fn severity_word(s: Severity) -> &'static str {
