@@ -17,12 +17,14 @@ use batchscale::snapshot::{SampleHistory, Snapshot};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
 use criterion::Criterion;
 
-/// Modest settings so that a full `cargo bench` stays within minutes on 2 cores.
+/// Modest settings so that a full `cargo bench` stays within minutes on 2 cores; no
+/// plots (drawing them takes longer than measuring).
 pub fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .sample_size(30)
+        .without_plots()
 }
 
 /// The sampling period of every generated history: 30 s, the service's nominal one.

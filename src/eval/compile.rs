@@ -423,6 +423,8 @@ fn target_index(target: Target) -> usize {
 /// Operands are [`Arg`]s: constants, pool scalars and variables are read in place by the
 /// operator, without a call of their own.
 #[derive(Debug, Clone)]
+// An explicit tag byte: dispatch is a byte load and a jump (a niche tag costs more).
+#[repr(u8)]
 pub enum Num {
     Neg(Arg),
     Not(Arg),
@@ -465,6 +467,8 @@ pub enum Num {
 
 /// An operand of a [`Num`]: a leaf, read in place, or a subexpression.
 #[derive(Debug, Clone)]
+// An explicit tag byte: dispatch is a byte load and a jump (a niche tag costs more).
+#[repr(u8)]
 pub enum Arg {
     Const(f64),
     Pool(PoolScalar),

@@ -250,11 +250,18 @@ pub fn evaluate_into(
             }
         }
     }
-    run.final_target(Target::Dedicated, target_dedicated);
-    run.final_target(Target::LowPriority, target_low_priority);
-    run.final_target(Target::DeallocationOption, deallocation_option);
+    let dedicated = run.deciding_slot(Target::Dedicated);
+    let low_priority = run.deciding_slot(Target::LowPriority);
+    let pool = &snapshot.pool;
+    run.final_double(dedicated, pool.target_dedicated_nodes, target_dedicated);
+    run.final_double(
+        low_priority,
+        pool.target_low_priority_nodes,
+        target_low_priority,
+    );
+    run.final_option(deallocation_option);
     if error.is_none()
-        && let Some(e) = run.check_targets()
+        && let Some(e) = run.check_targets([dedicated, low_priority])
     {
         *error = Some(e);
     }
@@ -281,6 +288,7 @@ fn initial_target(target: Target, snapshot: &Snapshot) -> Value {
 impl<'a> Run<'a, '_> {
     /// The slot that decides a target: the full name if the formula assigned it, else the
     /// legacy alias if assigned [doc: the fully named variable takes precedence].
+    #[inline(always)]
     fn deciding_slot(&self, target: Target) -> Option<Slot> {
         let assigned = |legacy: bool| {
             self.program
@@ -291,37 +299,38 @@ impl<'a> Run<'a, '_> {
         assigned(false).or_else(|| assigned(true))
     }
 
-    /// Writes the value a target ends the run with (before truncation) into `out`, in
-    /// place when it stays a double.
-    #[inline]
-    fn final_target(&self, target: Target, out: &mut Value) {
-        let pool = &self.snapshot.pool;
-        let value = self
-            .deciding_slot(target)
-            .and_then(|slot| self.values[slot].as_ref());
-        match (value, target) {
-            (Some(Value::Double(x)), _) => set_double(out, *x),
-            (Some(v), _) => *out = v.clone(),
-            (None, Target::Dedicated) => set_double(out, pool.target_dedicated_nodes),
-            (None, Target::LowPriority) => set_double(out, pool.target_low_priority_nodes),
-            (None, Target::DeallocationOption) => {
-                *out = Value::Deallocation(DeallocationOption::Requeue);
-            }
+    /// Writes the value a node count target ends the run with (before truncation) into
+    /// `out`: its deciding slot's value, else the pool's; in place when a double.
+    #[inline(always)]
+    fn final_double(&self, deciding: Option<Slot>, initial: f64, out: &mut Value) {
+        match deciding.and_then(|slot| self.values[slot].as_ref()) {
+            Some(Value::Double(x)) => set_double(out, *x),
+            Some(v) => *out = v.clone(),
+            None => set_double(out, initial),
+        }
+    }
+
+    /// `$NodeDeallocationOption` as the run leaves it: requeue unless assigned.
+    fn final_option(&self, out: &mut Value) {
+        match self
+            .deciding_slot(Target::DeallocationOption)
+            .and_then(|slot| self.values[slot].as_ref())
+        {
+            Some(v) => *out = v.clone(),
+            None => *out = Value::Deallocation(DeallocationOption::Requeue),
         }
     }
 
     /// A target must end the run as a finite double [decided], reported at its last
     /// assignment.
-    fn check_targets(&mut self) -> Option<RunError> {
-        for target in [Target::Dedicated, Target::LowPriority] {
-            if let Some(slot) = self.deciding_slot(target) {
-                match &self.values[slot] {
-                    Some(Value::Double(x)) if x.is_finite() && *x >= 0.0 => {}
-                    None => {}
-                    Some(_) => {
-                        if let Some(e) = self.check_target(slot) {
-                            return Some(e);
-                        }
+    fn check_targets(&mut self, deciding: [Option<Slot>; 2]) -> Option<RunError> {
+        for slot in deciding.into_iter().flatten() {
+            match &self.values[slot] {
+                Some(Value::Double(x)) if x.is_finite() && *x >= 0.0 => {}
+                None => {}
+                Some(_) => {
+                    if let Some(e) = self.check_target(slot) {
+                        return Some(e);
                     }
                 }
             }
@@ -619,7 +628,11 @@ impl<'a> Run<'a, '_> {
         span: Span,
     ) -> Result<f64, Pending> {
         const INLINE: usize = 8;
-        let result = if args.len() <= INLINE {
+        let result = if let [a, b] = args {
+            // `max(x, 10)`: the most common call.
+            let x = self.arg(a)?;
+            compute(&[x, self.arg(b)?])
+        } else if args.len() <= INLINE {
             let mut list = [0.0; INLINE];
             for (x, arg) in list.iter_mut().zip(args) {
                 *x = self.arg(arg)?;
