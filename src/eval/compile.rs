@@ -767,3 +767,73 @@ fn snippet(e: &ast::Expr) -> String {
         _ => "this expression".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program(text: &str) -> Program {
+        let parsed = crate::syntax::parser::parse(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        compile(&parsed.formula)
+    }
+
+    /// The value of the statement `index`, which must be an assignment.
+    fn assigned(program: &Program, index: usize) -> &Node {
+        match &program.statements[index] {
+            CompiledStatement::Assign { value, .. } => value,
+            other => panic!("not an assignment: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn double_arithmetic_is_lowered_to_numbers() {
+        let p = program("a = 2; b = a * 3 + $CurrentDedicatedNodes > 4 ? a : max(a, 1)");
+        assert!(matches!(assigned(&p, 1), Node::Number(Arg::Num(_))));
+    }
+
+    #[test]
+    fn constants_are_folded_then_lowered() {
+        let p = program("$TargetDedicatedNodes = 2 * 3 + 1");
+        assert!(matches!(
+            assigned(&p, 0),
+            Node::Number(Arg::Const(x)) if *x == 7.0
+        ));
+    }
+
+    #[test]
+    fn a_variable_ever_assigned_a_vector_stays_general() {
+        // `v` holds a vector after its second assignment, so `v + 1` may be a vector.
+        let p = program("v = 1; w = v + 1; v = vec(1, 2)");
+        assert!(matches!(assigned(&p, 1), Node::Binary { .. }));
+    }
+
+    #[test]
+    fn doubles_depending_on_a_general_variable_are_general_too() {
+        // `b` copies `a`, which may be a vector: neither is a double slot (a fixed point).
+        let p = program("a = vec(1); b = a; c = b * 2");
+        assert!(matches!(assigned(&p, 2), Node::Binary { .. }));
+    }
+
+    #[test]
+    fn comparisons_of_general_values_give_numbers() {
+        // A comparison gives 1 or 0 whatever its operands, so it is a number.
+        let p = program("t = time(); x = t > time()");
+        assert!(
+            matches!(assigned(&p, 1), Node::Number(Arg::Num(n)) if matches!(**n, Num::Node(_)))
+        );
+    }
+
+    #[test]
+    fn the_deallocation_option_is_never_a_double_slot() {
+        let p = program("$NodeDeallocationOption = taskcompletion; x = 1");
+        assert!(matches!(
+            assigned(&p, 0),
+            Node::Const(Value::Deallocation(_))
+        ));
+        assert_eq!(
+            p.target_slots.get(Target::DeallocationOption, false),
+            Some(0)
+        );
+    }
+}

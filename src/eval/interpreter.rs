@@ -1181,3 +1181,64 @@ impl SplitMix64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::TICKS_PER_SECOND;
+
+    fn run(text: &str, snapshot: &Snapshot) -> Outcome {
+        let parsed = crate::syntax::parser::parse(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let program = super::super::compile::compile(&parsed.formula);
+        let now = Timestamp::from_ticks(1_000_000 * TICKS_PER_SECOND).unwrap();
+        evaluate(&program, snapshot, now)
+    }
+
+    #[test]
+    fn evaluate_into_reuses_an_outcome_and_gives_the_same_result() {
+        let parsed = crate::syntax::parser::parse("a = 1; b = a > 0 ? vec(a, 2) : 3; c = len(b)");
+        let program = super::super::compile::compile(&parsed.formula);
+        let now = Timestamp::from_ticks(1_000_000 * TICKS_PER_SECOND).unwrap();
+        let snapshot = Snapshot::default();
+        let fresh = evaluate(&program, &snapshot, now);
+        let mut reused = evaluate(
+            &super::super::compile::compile(&crate::syntax::parser::parse("z = 1/0").formula),
+            &snapshot,
+            now,
+        );
+        evaluate_into(&program, &snapshot, now, &mut reused);
+        assert_eq!(reused, fresh);
+        evaluate_into(&program, &snapshot, now, &mut reused);
+        assert_eq!(reused, fresh);
+    }
+
+    #[test]
+    fn an_undefined_variable_in_a_number_part_fails_at_its_name() {
+        let outcome = run("x = 2 * (u + 1)", &Snapshot::default());
+        let error = outcome.error.expect("an error");
+        assert_eq!(error.detail, "Undefined symbol: u");
+        assert_eq!((error.span.start, error.span.end), (9, 10));
+    }
+
+    #[test]
+    fn an_aggregate_failing_in_a_number_part_fails_at_the_call() {
+        let outcome = run("x = 1 + max()", &Snapshot::default());
+        let error = outcome.error.expect("an error");
+        assert!(error.detail.starts_with("max(): "), "{}", error.detail);
+        assert_eq!((error.span.start, error.span.end), (8, 13));
+    }
+
+    #[test]
+    fn a_number_assigned_over_a_vector_replaces_it() {
+        let outcome = run("v = vec(1, 2); v = 3", &Snapshot::default());
+        assert_eq!(outcome.values[0], Some(Value::Double(3.0)));
+    }
+
+    #[test]
+    fn a_number_assigned_to_the_deallocation_option_is_an_error() {
+        let outcome = run("$NodeDeallocationOption = 1 + 1", &Snapshot::default());
+        let error = outcome.error.expect("an error");
+        assert!(error.detail.contains("not a double"), "{}", error.detail);
+    }
+}
