@@ -113,7 +113,7 @@ impl CompiledFormula {
         if !parsed.errors.is_empty() || !too_deep.is_empty() {
             let mut diagnostics: Vec<Diagnostic> =
                 parsed.errors.iter().map(Diagnostic::from).collect();
-            diagnostics.extend(too_deep.iter().map(nesting_diagnostic));
+            diagnostics.extend(too_deep.iter().map(nesting::TooDeep::diagnostic));
             diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
             // The service answers with the first syntax error...
             let first = &diagnostics[0];
@@ -251,11 +251,6 @@ fn check_what_parsed(
     let mut diagnostics = check::checker::check_recovered(formula, &recovery);
     diagnostics.extend(check::checker::text_warnings(text));
     diagnostics
-}
-
-/// The error diagnostic of a statement that nests too deeply.
-pub fn nesting_diagnostic(e: &nesting::TooDeep) -> Diagnostic {
-    Diagnostic::error(nesting::TOO_DEEP_CODE, e.span, e.message()).with_help(e.help())
 }
 
 /// The machine's clock as a timestamp.

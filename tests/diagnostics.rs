@@ -165,11 +165,6 @@ fn every_example_produces_its_code() {
     );
 }
 
-#[test]
-fn the_nesting_limit_uses_its_documented_code() {
-    assert_eq!(batchscale::syntax::nesting::TOO_DEEP_CODE, codes::TOO_DEEP);
-}
-
 /// For every code: the text its example's diagnostic underlines, and whether it has a help.
 const EXPECTED: &[(&str, &str, bool)] = &[
     ("BS0001", "x", true),

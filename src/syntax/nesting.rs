@@ -19,10 +19,6 @@ use super::span::Span;
 /// every recursive phase fits a 2 MiB thread stack in an unoptimised build.
 pub const MAX_NESTING_DEPTH: usize = 128;
 
-/// The diagnostic code of a formula that nests too deeply (a limit of batchscale's own,
-/// next to the service's limits `BS0001` and `BS0002`).
-pub const TOO_DEEP_CODE: &str = "BS0004";
-
 /// A statement that nests deeper than [`MAX_NESTING_DEPTH`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TooDeep {
@@ -47,6 +43,16 @@ impl TooDeep {
     pub fn help(&self) -> &'static str {
         "move inner parts into variables of their own, one statement each (this limit is \
          batchscale's own: the service's behaviour here is unverified)"
+    }
+
+    /// The error diagnostic (code `BS0004`).
+    pub fn diagnostic(&self) -> crate::diagnostic::Diagnostic {
+        crate::diagnostic::Diagnostic::error(
+            crate::diagnostic::codes::TOO_DEEP,
+            self.span,
+            self.message(),
+        )
+        .with_help(self.help())
     }
 }
 

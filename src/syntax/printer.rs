@@ -43,9 +43,7 @@ pub fn format(text: &str) -> Result<String, Vec<Diagnostic>> {
     let too_deep = nesting::too_deep(&parsed.formula);
     if !parsed.errors.is_empty() || !too_deep.is_empty() {
         let mut diagnostics: Vec<Diagnostic> = parsed.errors.iter().map(Diagnostic::from).collect();
-        diagnostics.extend(too_deep.iter().map(|e| {
-            Diagnostic::error(nesting::TOO_DEEP_CODE, e.span, e.message()).with_help(e.help())
-        }));
+        diagnostics.extend(too_deep.iter().map(|e| e.diagnostic()));
         diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
         nesting::dismantle(parsed.formula);
         return Err(diagnostics);
@@ -461,6 +459,6 @@ mod tests {
         assert_eq!(errors.len(), 2);
         let deep = format!("x = {}1", "-".repeat(nesting::MAX_NESTING_DEPTH + 1));
         let errors = format(&deep).unwrap_err();
-        assert_eq!(errors[0].code, nesting::TOO_DEEP_CODE);
+        assert_eq!(errors[0].code, crate::diagnostic::codes::TOO_DEEP);
     }
 }
