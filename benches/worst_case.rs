@@ -3,8 +3,8 @@
 //!
 //! - `front/<shape>`: `CompiledFormula::new` (length, parse, nesting, statement count,
 //!   check, compile) of the formulas that are hardest for the front end: the most tokens,
-//!   the deepest accepted nesting of each shape, and the deepest formula that fits in
-//!   8192 characters (refused by the nesting limit);
+//!   the deepest accepted nesting of each shape, the deepest formula that fits in
+//!   8192 characters (refused by the nesting limit), and the most syntax errors;
 //! - `eval/<shape>`: one evaluation of the formulas that are hardest for the evaluator,
 //!   against a snapshot whose `$CPUPercent` holds `SAMPLES` samples, all in every window:
 //!   the most `percentile` sorts, the most whole-history vector operations, the most
@@ -76,7 +76,16 @@ fn front_cases() -> Vec<(&'static str, String)> {
             "refused_calls_8192",
             format!("{}1{}", "max(".repeat(1638), ")".repeat(1638)),
         ),
+        // The most syntax errors: every statement broken, each message looked up.
+        ("errors_missing_semicolons", repeat_to_limit("a\nb;\n")),
+        ("errors_characters", repeat_to_limit("a=1&2;")),
+        ("errors_operators", repeat_to_limit("a=*1;")),
     ]
+}
+
+/// `unit` repeated as often as fits in 8192 characters.
+fn repeat_to_limit(unit: &str) -> String {
+    unit.repeat(MAX_FORMULA_LENGTH / unit.len())
 }
 
 fn eval_cases() -> Vec<(&'static str, String)> {

@@ -228,6 +228,37 @@ fn the_cli_refuses_the_deepest_formulas_without_crashing() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A formula as long as allowed whose every statement is wrong reports every error, each
+/// at its own place. Looking up what each message needs is a binary search, so this
+/// stays linear in the errors (it was cubic for lexical errors); `cargo bench --bench
+/// worst_case -- front/errors` times the same texts.
+#[test]
+fn every_statement_of_a_formula_at_the_length_limit_may_be_wrong() {
+    for (unit, code_at) in [
+        ("a\nb;\n", 2),
+        ("a=1&2;", 3),
+        ("a=*1;", 2),
+        ("#\n;", 0),
+        ("a=(1;", 4),
+    ] {
+        let n = LIMIT / unit.len();
+        let text = unit.repeat(n);
+        let parsed = batchscale::syntax::parser::parse(&text);
+        assert_eq!(parsed.errors.len(), n, "{unit:?}");
+        for (i, error) in parsed.errors.iter().enumerate() {
+            assert_eq!(
+                error.span.start as usize,
+                i * unit.len() + code_at,
+                "{unit:?} error {i}: {}",
+                error.message
+            );
+        }
+        let rejection = CompiledFormula::new(&text).expect_err(unit);
+        let errors = rejection.diagnostics.iter().filter(|d| d.is_error());
+        assert_eq!(errors.count(), n, "{unit:?}");
+    }
+}
+
 /// One run of a formula; the AutoScaleRun's error message, if any.
 fn run_error(text: &str) -> Option<(String, String)> {
     let run = CompiledFormula::new(text)

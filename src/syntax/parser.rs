@@ -6,7 +6,7 @@ use lalrpop_util::{ErrorRecovery, ParseError};
 
 use super::ast::Formula;
 use super::lexer::{LexError, LexFailure, Token, tokens};
-use super::span::Span;
+use super::span::{LineIndex, Span};
 
 lalrpop_util::lalrpop_mod!(
     #[allow(clippy::all, clippy::pedantic, unused_parens, dead_code)]
@@ -55,7 +55,7 @@ pub fn parse(text: &str) -> Parsed {
     let mut errors = Vec::new();
     let good = lex_recovering(text, &mut errors);
     // Characters left out of the statement around them (a comment is left out whole).
-    let lexical: Vec<Span> = errors
+    let lexical_ends = errors
         .iter()
         .filter(|e| {
             matches!(
@@ -63,7 +63,7 @@ pub fn parse(text: &str) -> Parsed {
                 SyntaxErrorKind::UnexpectedCharacter | SyntaxErrorKind::UnterminatedString
             )
         })
-        .map(|e| e.span)
+        .map(|e| e.span.end as usize)
         .collect();
     let mut recovered: Vec<ErrorRecovery<usize, Token, LexFailure>> = Vec::new();
     let result = grammar::FormulaParser::new().parse(&mut recovered, good.iter().cloned().map(Ok));
@@ -75,12 +75,13 @@ pub fn parse(text: &str) -> Parsed {
             Vec::new()
         }
     };
+    let context = Context::new(text, &good, lexical_ends);
     for e in parse_errors {
         // What the parser trips over after a character it could not read, in the same
         // statement (the `b` of `a & b`, the end of `x = "abc`), is that error's
         // consequence, not a second mistake.
-        if !follows_lexical_error(text, &good, &lexical, &e) {
-            errors.push(parse_error(text, &good, e));
+        if !context.follows_lexical_error(&e) {
+            errors.push(context.parse_error(e));
         }
     }
     errors.sort_by_key(|e| (e.span.start, e.span.end));
@@ -97,16 +98,13 @@ pub fn parse_expr(text: &str) -> Result<super::ast::Expr, Vec<SyntaxError>> {
     let good = lex_recovering(text, &mut errors);
     let mut recovered = Vec::new();
     let result = grammar::ExprParser::new().parse(&mut recovered, good.iter().cloned().map(Ok));
-    errors.extend(
-        recovered
-            .into_iter()
-            .map(|r| parse_error(text, &good, r.error)),
-    );
+    let context = Context::new(text, &good, Vec::new());
+    errors.extend(recovered.into_iter().map(|r| context.parse_error(r.error)));
     match result {
         Ok(e) if errors.is_empty() => Ok(e),
         Ok(_) => Err(errors),
         Err(e) => {
-            errors.push(parse_error(text, &good, e));
+            errors.push(context.parse_error(e));
             Err(errors)
         }
     }
@@ -226,111 +224,166 @@ fn line_end(text: &str, from: usize) -> usize {
 
 type LalrError = ParseError<usize, Token, LexFailure>;
 
-/// Whether the token (or end) a parse error found comes after one of the `lexical`
-/// errors, in the same statement (no `;` between them).
-fn follows_lexical_error(
-    text: &str,
-    good: &[(usize, Token, usize)],
-    lexical: &[Span],
-    error: &LalrError,
-) -> bool {
-    let at = match error {
-        ParseError::UnrecognizedToken {
-            token: (start, _, _),
-            ..
-        } => *start,
-        ParseError::UnrecognizedEof { .. } => text.len(),
-        _ => return false,
-    };
-    lexical.iter().any(|l| {
-        let end = l.end as usize;
-        end <= at
-            && !good
-                .iter()
-                .any(|(s, t, _)| *t == Token::Semicolon && end <= *s && *s < at)
-    })
+/// What turning parse errors into messages looks up: the tokens the parser read, where
+/// the `;`s and the lexical errors are, and the lines. Every lookup is a binary search,
+/// because an 8192-character formula can hold a thousand errors and a scan per error
+/// made parsing such a text quadratic (cubic with lexical errors).
+struct Context<'a> {
+    text: &'a str,
+    good: &'a [(usize, Token, usize)],
+    /// Where each `;` token starts, ascending.
+    semicolons: Vec<usize>,
+    /// Where each lexical error that leaves characters out of a statement ends, ascending.
+    lexical_ends: Vec<usize>,
+    lines: std::cell::OnceCell<LineIndex>,
 }
 
-fn parse_error(text: &str, good: &[(usize, Token, usize)], error: LalrError) -> SyntaxError {
-    match error {
-        ParseError::UnrecognizedToken {
-            token: (start, token, end),
-            expected,
-        } => {
-            let previous = good.iter().rev().find(|(_, _, e)| *e <= start);
-            let span = Span::new(start, end);
-            let after_line_break =
-                previous.is_some_and(|(_, _, e)| text[*e..start].contains(['\n', '\r']));
-            if token.starts_expression() && expects(&expected, ";") && after_line_break {
-                let prev_end = previous.map_or(0, |p| p.2);
-                let line = super::span::LineIndex::new(text)
-                    .line_col(text, prev_end)
-                    .line;
-                return SyntaxError {
-                    kind: SyntaxErrorKind::MissingSemicolon,
+impl<'a> Context<'a> {
+    fn new(text: &'a str, good: &'a [(usize, Token, usize)], mut lexical_ends: Vec<usize>) -> Self {
+        lexical_ends.sort_unstable();
+        Context {
+            text,
+            good,
+            semicolons: good
+                .iter()
+                .filter(|(_, t, _)| *t == Token::Semicolon)
+                .map(|(s, _, _)| *s)
+                .collect(),
+            lexical_ends,
+            lines: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The last token that ends at or before `offset`.
+    fn previous(&self, offset: usize) -> Option<&'a (usize, Token, usize)> {
+        let i = self.good.partition_point(|(_, _, end)| *end <= offset);
+        i.checked_sub(1).map(|i| &self.good[i])
+    }
+
+    /// The index of the token that starts at `start`.
+    fn index_of(&self, start: usize) -> Option<usize> {
+        let i = self.good.partition_point(|(s, _, _)| *s < start);
+        (self.good.get(i)?.0 == start).then_some(i)
+    }
+
+    /// Whether a `;` starts in `from..to`.
+    fn semicolon_between(&self, from: usize, to: usize) -> bool {
+        let i = self.semicolons.partition_point(|s| *s < from);
+        self.semicolons.get(i).is_some_and(|s| *s < to)
+    }
+
+    /// The index of the first token of the statement holding token `index`.
+    fn statement_start(&self, index: usize) -> usize {
+        let start = self.good[index].0;
+        let i = self.semicolons.partition_point(|s| *s < start);
+        match i.checked_sub(1) {
+            Some(i) => self.index_of(self.semicolons[i]).map_or(0, |at| at + 1),
+            None => 0,
+        }
+    }
+
+    /// Whether the token (or end) a parse error found comes after a lexical error in the
+    /// same statement (no `;` between them). The nearest such error decides: when a `;`
+    /// separates it from the parse error, one separates every earlier one too.
+    fn follows_lexical_error(&self, error: &LalrError) -> bool {
+        let at = match error {
+            ParseError::UnrecognizedToken {
+                token: (start, _, _),
+                ..
+            } => *start,
+            ParseError::UnrecognizedEof { .. } => self.text.len(),
+            _ => return false,
+        };
+        let i = self.lexical_ends.partition_point(|end| *end <= at);
+        i.checked_sub(1)
+            .is_some_and(|i| !self.semicolon_between(self.lexical_ends[i], at))
+    }
+
+    fn parse_error(&self, error: LalrError) -> SyntaxError {
+        let text = self.text;
+        match error {
+            ParseError::UnrecognizedToken {
+                token: (start, token, end),
+                expected,
+            } => {
+                let previous = self.previous(start);
+                let span = Span::new(start, end);
+                let after_line_break =
+                    previous.is_some_and(|(_, _, e)| text[*e..start].contains(['\n', '\r']));
+                if token.starts_expression() && expects(&expected, ";") && after_line_break {
+                    let prev_end = previous.map_or(0, |p| p.2);
+                    let line = self
+                        .lines
+                        .get_or_init(|| LineIndex::new(text))
+                        .line_col(text, prev_end)
+                        .line;
+                    return SyntaxError {
+                        kind: SyntaxErrorKind::MissingSemicolon,
+                        span,
+                        message: format!("expected ';' between statements, found {token}"),
+                        help: Some(format!(
+                            "the statement on line {line} has no ';' at its end: add one there"
+                        )),
+                    };
+                }
+                let help = self.token_help(start, &token, &expected);
+                SyntaxError {
+                    kind: SyntaxErrorKind::UnexpectedToken,
                     span,
-                    message: format!("expected ';' between statements, found {token}"),
-                    help: Some(format!(
-                        "the statement on line {line} has no ';' at its end: add one there"
-                    )),
+                    message: format!(
+                        "expected {}{}, found {token}",
+                        describe_expected(&expected),
+                        after(previous),
+                    ),
+                    help,
+                }
+            }
+            ParseError::UnrecognizedEof { location, expected } => {
+                let previous = self.good.last();
+                // Point at the last token: the end of the text may be a line of comments.
+                let at = previous.map_or(location, |p| p.2);
+                let help = if expects(&expected, ")") {
+                    Some("close the '(' that is still open with ')'".to_string())
+                } else if expects(&expected, ":") {
+                    Some(
+                        "a '?' needs its ':' and the value for when the condition is false"
+                            .to_string(),
+                    )
+                } else {
+                    None
                 };
+                SyntaxError {
+                    kind: SyntaxErrorKind::UnexpectedEnd,
+                    span: Span::new(at, at),
+                    message: format!(
+                        "expected {}{}, found the end of the formula",
+                        describe_expected(&expected),
+                        after(previous)
+                    ),
+                    help,
+                }
             }
-            let help = token_help(good, start, &token, &expected);
-            SyntaxError {
+            ParseError::ExtraToken {
+                token: (start, token, end),
+            } => SyntaxError {
                 kind: SyntaxErrorKind::UnexpectedToken,
-                span,
-                message: format!(
-                    "expected {}{}, found {token}",
-                    describe_expected(&expected),
-                    after(previous),
-                ),
-                help,
-            }
+                span: Span::new(start, end),
+                message: format!("unexpected {token}"),
+                help: None,
+            },
+            ParseError::InvalidToken { location } => SyntaxError {
+                kind: SyntaxErrorKind::UnexpectedCharacter,
+                span: Span::new(location, location + 1),
+                message: "unexpected character".to_string(),
+                help: None,
+            },
+            ParseError::User { error } => SyntaxError {
+                kind: SyntaxErrorKind::UnexpectedCharacter,
+                span: Span::new(error.start, error.end),
+                message: "unexpected character".to_string(),
+                help: None,
+            },
         }
-        ParseError::UnrecognizedEof { location, expected } => {
-            let previous = good.last();
-            // Point at the last token: the end of the text may be a line of comments.
-            let at = previous.map_or(location, |p| p.2);
-            let help = if expects(&expected, ")") {
-                Some("close the '(' that is still open with ')'".to_string())
-            } else if expects(&expected, ":") {
-                Some(
-                    "a '?' needs its ':' and the value for when the condition is false".to_string(),
-                )
-            } else {
-                None
-            };
-            SyntaxError {
-                kind: SyntaxErrorKind::UnexpectedEnd,
-                span: Span::new(at, at),
-                message: format!(
-                    "expected {}{}, found the end of the formula",
-                    describe_expected(&expected),
-                    after(previous)
-                ),
-                help,
-            }
-        }
-        ParseError::ExtraToken {
-            token: (start, token, end),
-        } => SyntaxError {
-            kind: SyntaxErrorKind::UnexpectedToken,
-            span: Span::new(start, end),
-            message: format!("unexpected {token}"),
-            help: None,
-        },
-        ParseError::InvalidToken { location } => SyntaxError {
-            kind: SyntaxErrorKind::UnexpectedCharacter,
-            span: Span::new(location, location + 1),
-            message: "unexpected character".to_string(),
-            help: None,
-        },
-        ParseError::User { error } => SyntaxError {
-            kind: SyntaxErrorKind::UnexpectedCharacter,
-            span: Span::new(error.start, error.end),
-            message: "unexpected character".to_string(),
-            help: None,
-        },
     }
 }
 
@@ -383,99 +436,98 @@ fn describe_expected(expected: &[String]) -> String {
 
 /// How to fix the usual mistakes behind an unexpected token: words and operators of
 /// other languages, number forms the language lacks, a missing `;`.
-fn token_help(
-    good: &[(usize, Token, usize)],
-    start: usize,
-    token: &Token,
-    expected: &[String],
-) -> Option<String> {
-    let index = good.iter().position(|(s, _, _)| *s == start)?;
-    let previous = index.checked_sub(1).map(|i| &good[i]);
-    let next = good.get(index + 1);
-    // Two tokens written together, as in `=<`.
-    let glued = |a: &(usize, Token, usize), b: &(usize, Token, usize)| a.2 == b.0;
-    let statement_start = good[..index]
-        .iter()
-        .rposition(|(_, t, _)| *t == Token::Semicolon)
-        .map_or(0, |i| i + 1);
-    if let Some((_, Token::Name(first), _)) = good.get(statement_start)
-        && first.eq_ignore_ascii_case("if")
-    {
-        return Some(
-            "there is no 'if' statement: choose a value with '?:', as in \
+impl Context<'_> {
+    fn token_help(&self, start: usize, token: &Token, expected: &[String]) -> Option<String> {
+        let good = self.good;
+        let index = self.index_of(start)?;
+        let previous = index.checked_sub(1).map(|i| &good[i]);
+        let next = good.get(index + 1);
+        // Two tokens written together, as in `=<`.
+        let glued = |a: &(usize, Token, usize), b: &(usize, Token, usize)| a.2 == b.0;
+        let statement_start = self.statement_start(index);
+        if let Some((_, Token::Name(first), _)) = good.get(statement_start)
+            && first.eq_ignore_ascii_case("if")
+        {
+            return Some(
+                "there is no 'if' statement: choose a value with '?:', as in \
              'x = condition ? a : b;'"
-                .to_string(),
-        );
-    }
-    if let Token::Name(word) = token {
-        let help = match word.to_ascii_lowercase().as_str() {
-            "and" => Some("logical and is written '&&'"),
-            "or" => Some("logical or is written '||'"),
-            "not" => Some("logical not is written '!'"),
-            "else" | "then" | "elif" => Some("there is no 'if'/'else': write 'condition ? a : b'"),
-            "mod" => Some("there is no remainder operator"),
-            _ => None,
-        };
-        if let Some(help) = help {
-            return Some(help.to_string());
+                    .to_string(),
+            );
         }
-        if let Some(p @ (_, Token::Number(n), _)) = previous
-            && glued(p, &good[index])
-            && word.starts_with(['e', 'E'])
-        {
-            let example = match word[1..].parse::<i32>() {
-                Ok(e) if e.abs() <= 15 => {
-                    format!(", as in {}", *n * 10f64.powi(e))
+        if let Token::Name(word) = token {
+            let help = match word.to_ascii_lowercase().as_str() {
+                "and" => Some("logical and is written '&&'"),
+                "or" => Some("logical or is written '||'"),
+                "not" => Some("logical not is written '!'"),
+                "else" | "then" | "elif" => {
+                    Some("there is no 'if'/'else': write 'condition ? a : b'")
                 }
-                _ => String::new(),
+                "mod" => Some("there is no remainder operator"),
+                _ => None,
             };
-            return Some(format!(
-                "numbers have no exponent: write the number in full{example}"
-            ));
-        }
-    }
-    match token {
-        Token::DollarName(name) if expects(expected, "name") => Some(format!(
-            "function, method and field names have no '$': write '{}'",
-            name.trim_start_matches('$')
-        )),
-        Token::Assign => match (previous, next) {
-            (Some(p @ (_, Token::Plus | Token::Minus | Token::Star | Token::Slash, _)), _)
-                if glued(p, &good[index]) =>
+            if let Some(help) = help {
+                return Some(help.to_string());
+            }
+            if let Some(p @ (_, Token::Number(n), _)) = previous
+                && glued(p, &good[index])
+                && word.starts_with(['e', 'E'])
             {
-                Some(format!(
-                    "there is no '{}=': write 'x = x {} ...'",
-                    p.1.symbol(),
-                    p.1.symbol()
-                ))
+                let example = match word[1..].parse::<i32>() {
+                    Ok(e) if e.abs() <= 15 => {
+                        format!(", as in {}", *n * 10f64.powi(e))
+                    }
+                    _ => String::new(),
+                };
+                return Some(format!(
+                    "numbers have no exponent: write the number in full{example}"
+                ));
             }
-            (_, Some(n @ (_, Token::Lt | Token::Gt, _))) if glued(&good[index], n) => {
-                let op = n.1.symbol();
-                Some(format!("'={op}' is written '{op}='"))
+        }
+        match token {
+            Token::DollarName(name) if expects(expected, "name") => Some(format!(
+                "function, method and field names have no '$': write '{}'",
+                name.trim_start_matches('$')
+            )),
+            Token::Assign => match (previous, next) {
+                (Some(p @ (_, Token::Plus | Token::Minus | Token::Star | Token::Slash, _)), _)
+                    if glued(p, &good[index]) =>
+                {
+                    Some(format!(
+                        "there is no '{}=': write 'x = x {} ...'",
+                        p.1.symbol(),
+                        p.1.symbol()
+                    ))
+                }
+                (_, Some(n @ (_, Token::Lt | Token::Gt, _))) if glued(&good[index], n) => {
+                    let op = n.1.symbol();
+                    Some(format!("'={op}' is written '{op}='"))
+                }
+                _ if expects(expected, "==") => {
+                    Some("'=' assigns; to compare, write '=='".to_string())
+                }
+                _ => None,
+            },
+            Token::Gt if matches!(previous, Some(p @ (_, Token::Lt, _)) if glued(p, &good[index])) => {
+                Some("'not equal' is written '!='".to_string())
             }
-            _ if expects(expected, "==") => Some("'=' assigns; to compare, write '=='".to_string()),
+            _ if matches!(
+                (index.checked_sub(2).map(|i| &good[i]), previous),
+                (Some(n @ (_, Token::Number(_), _)), Some(d @ (_, Token::Dot, _))) if glued(n, d)
+            ) =>
+            {
+                Some("a number has digits after its '.': write 1 or 1.5, not 1.".to_string())
+            }
+            Token::Dot if matches!(next, Some((_, Token::Number(_), _))) => {
+                Some("a number starts with a digit: write 0.5, not .5".to_string())
+            }
+            Token::LParen if !expects(expected, "(") => {
+                Some("only functions and methods are called; a '$' name cannot be".to_string())
+            }
+            t if t.starts_expression() && expects(expected, ";") => {
+                Some("if a new statement starts here, end the one before with ';'".to_string())
+            }
             _ => None,
-        },
-        Token::Gt if matches!(previous, Some(p @ (_, Token::Lt, _)) if glued(p, &good[index])) => {
-            Some("'not equal' is written '!='".to_string())
         }
-        _ if matches!(
-            (index.checked_sub(2).map(|i| &good[i]), previous),
-            (Some(n @ (_, Token::Number(_), _)), Some(d @ (_, Token::Dot, _))) if glued(n, d)
-        ) =>
-        {
-            Some("a number has digits after its '.': write 1 or 1.5, not 1.".to_string())
-        }
-        Token::Dot if matches!(next, Some((_, Token::Number(_), _))) => {
-            Some("a number starts with a digit: write 0.5, not .5".to_string())
-        }
-        Token::LParen if !expects(expected, "(") => {
-            Some("only functions and methods are called; a '$' name cannot be".to_string())
-        }
-        t if t.starts_expression() && expects(expected, ";") => {
-            Some("if a new statement starts here, end the one before with ';'".to_string())
-        }
-        _ => None,
     }
 }
 
