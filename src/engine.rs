@@ -3,8 +3,8 @@
 
 use crate::check;
 use crate::diagnostic::{Diagnostic, codes};
-use crate::eval::compile::{self, Program};
-use crate::eval::interpreter;
+use crate::eval::compile::{self, Program, Slot};
+use crate::eval::interpreter::{self, Outcome};
 use crate::run::{self, AutoScaleRun, BatchError};
 use crate::snapshot::Snapshot;
 use crate::syntax::ast;
@@ -57,6 +57,8 @@ pub struct CompiledFormula {
     lines: LineIndex,
     ast: ast::Formula,
     program: Program,
+    /// The user variables in the order the results string lists them.
+    results_order: Vec<Slot>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -65,12 +67,26 @@ pub struct CompiledFormula {
 pub struct Evaluation {
     /// What the service would return.
     pub run: AutoScaleRun,
-    /// The variables and their printed values, in results order.
-    pub variables: Vec<(String, String)>,
+    /// Where each variable's `name=value` lies in `run.results`.
+    pairs: Vec<run::PairSpan>,
     /// Where the error that ended the run happened.
     pub error_span: Option<Span>,
     /// What this run did that deserves a look (run-time warnings).
     pub warnings: Vec<Diagnostic>,
+}
+
+impl Evaluation {
+    /// The variables and their printed values, in results order. Split by position, so
+    /// a string value holding `;` or `=` stays whole.
+    pub fn variables(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|p| p.split(&self.run.results))
+    }
+
+    /// The printed value of one variable (`$TargetDedicatedNodes`, `x`), if the results
+    /// list it.
+    pub fn variable(&self, name: &str) -> Option<&str> {
+        self.variables().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
 }
 
 /// The full text of a position: `Line L, Col C`.
@@ -158,6 +174,7 @@ impl CompiledFormula {
             text: text.to_string(),
             lines,
             ast: parsed.formula,
+            results_order: run::user_slots_in_results_order(&program),
             program,
             diagnostics,
         })
@@ -190,10 +207,33 @@ impl CompiledFormula {
         self.evaluate_at(snapshot, now)
     }
 
+    /// The compiled program the interpreter runs.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Evaluates with `now` as the evaluation instant, into `outcome`: the values as the
+    /// run leaves them, its error and warnings, and no text. Reusing one `Outcome`, a
+    /// formula of doubles evaluates without allocating: the hot path for callers that
+    /// evaluate many times and read values, not the results string.
+    pub fn evaluate_into(&self, snapshot: &Snapshot, now: Timestamp, outcome: &mut Outcome) {
+        interpreter::evaluate_into(&self.program, snapshot, now, outcome);
+    }
+
     /// Evaluates with `now` as the evaluation instant.
     pub fn evaluate_at(&self, snapshot: &Snapshot, now: Timestamp) -> Evaluation {
         let outcome = interpreter::evaluate(&self.program, snapshot, now);
-        let variables = run::results_pairs(&self.program, &outcome);
+        // Room for the targets and a few short variables, so that the usual formula
+        // writes its results without growing the buffer.
+        let mut results = String::with_capacity(96 + 24 * self.results_order.len());
+        let mut pairs = Vec::with_capacity(3 + self.results_order.len());
+        run::write_results(
+            &self.program,
+            &self.results_order,
+            &outcome,
+            &mut results,
+            &mut pairs,
+        );
         let error = outcome.error.as_ref().map(|e| {
             let p = self.line_col(e.span.start as usize);
             run::run_error(e.kind, (p.line, p.column), &e.detail)
@@ -206,10 +246,10 @@ impl CompiledFormula {
         Evaluation {
             run: AutoScaleRun {
                 timestamp: crate::format::format_run_timestamp(now),
-                results: run::results_string(&variables),
+                results,
                 error,
             },
-            variables,
+            pairs,
             error_span: outcome.error.map(|e| e.span),
             warnings,
         }

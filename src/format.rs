@@ -1,4 +1,7 @@
 //! How values print in the service's `results` string (language.md section 8.1).
+//!
+//! Each printer appends to a caller's `String` (`write_*`), so that a whole results string
+//! is built in one buffer; `format_*` are the same printers returning a new `String`.
 
 use crate::time::{
     Interval, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MILLISECOND, TICKS_PER_MINUTE,
@@ -9,32 +12,56 @@ use crate::time::{
 /// digits (ties to even), trailing zeros removed, exponent form (`1E+06`, `1E-05`) when
 /// the rounded decimal exponent is at most -5 or at least 6.
 pub fn format_double(x: f64) -> String {
+    let mut out = String::new();
+    write_double(&mut out, x);
+    out
+}
+
+/// [`format_double`], appended to `out`.
+pub fn write_double(out: &mut String, x: f64) {
     if x.is_nan() {
-        return "NaN".to_string();
+        return out.push_str("NaN");
     }
     if x.is_infinite() {
-        return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+        return out.push_str(if x > 0.0 { "Infinity" } else { "-Infinity" });
     }
     // Covers -0 too, which prints without a sign.
     if x == 0.0 {
-        return "0".to_string();
+        return out.push('0');
+    }
+    // The usual value, a whole number of at most 6 digits, prints as itself.
+    if x.abs() < 1e6 && x.fract() == 0.0 {
+        return out.push_str(itoa::Buffer::new().format(x as i32));
     }
 
     // Rust's `{:.5e}` rounds the exact binary value to 6 significant digits with ties
     // to even, and reports the exponent after rounding (999999.5 -> 1.00000e6), which is
     // exactly what G6 needs; we only rearrange its output.
-    let scientific = format!("{:.5e}", x.abs());
+    let mut scientific = StackText::<32>::new();
+    // `d.ddddde-NNN` is at most 12 bytes, so this cannot fail.
+    let _ = std::fmt::Write::write_fmt(&mut scientific, format_args!("{:.5e}", x.abs()));
     let (mantissa, exponent) = scientific
+        .as_str()
         .split_once('e')
         .expect("`{:e}` output always contains an exponent");
     let exponent: i32 = exponent
         .parse()
         .expect("`{:e}` output has an integer exponent");
-    let all_digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    // The first digit is non-zero for a non-zero value, so this never empties.
-    let digits = all_digits.trim_end_matches('0');
+    // The six digits without the point; the first is non-zero for a non-zero value, so
+    // trimming never empties them.
+    let mut all_digits = [b'0'; 6];
+    for (d, c) in all_digits
+        .iter_mut()
+        .zip(mantissa.bytes().filter(u8::is_ascii_digit))
+    {
+        *d = c;
+    }
+    let significant = all_digits
+        .iter()
+        .rposition(|&d| d != b'0')
+        .map_or(1, |i| i + 1);
+    let digits = std::str::from_utf8(&all_digits[..significant]).expect("ASCII digits");
 
-    let mut out = String::new();
     if x < 0.0 {
         out.push('-');
     }
@@ -45,14 +72,18 @@ pub fn format_double(x: f64) -> String {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        let sign = if exponent < 0 { '-' } else { '+' };
-        out.push_str(&format!("E{sign}{:02}", exponent.unsigned_abs()));
+        out.push_str(if exponent < 0 { "E-" } else { "E+" });
+        let magnitude = exponent.unsigned_abs();
+        if magnitude < 10 {
+            out.push('0');
+        }
+        out.push_str(itoa::Buffer::new().format(magnitude));
     } else if exponent >= 0 {
         // Fixed form with an integer part of `exponent + 1` digits.
         let int_len = exponent as usize + 1;
         if digits.len() <= int_len {
             out.push_str(digits);
-            out.push_str(&"0".repeat(int_len - digits.len()));
+            push_repeated(out, '0', int_len - digits.len());
         } else {
             out.push_str(&digits[..int_len]);
             out.push('.');
@@ -61,10 +92,9 @@ pub fn format_double(x: f64) -> String {
     } else {
         // Fixed form below 1: 0.000ddd with `-exponent - 1` leading zeros.
         out.push_str("0.");
-        out.push_str(&"0".repeat((-exponent - 1) as usize));
+        push_repeated(out, '0', (-exponent - 1) as usize);
         out.push_str(digits);
     }
-    out
 }
 
 /// A target node count as printed for `$TargetDedicatedNodes`/`$TargetLowPriorityNodes`:
@@ -73,16 +103,24 @@ pub fn format_double(x: f64) -> String {
 /// Callers guarantee `x` is finite; a non-finite value falls back to
 /// [`format_double`] rather than panicking.
 pub fn format_target(x: f64) -> String {
+    let mut out = String::new();
+    write_target(&mut out, x);
+    out
+}
+
+/// [`format_target`], appended to `out`.
+pub fn write_target(out: &mut String, x: f64) {
     if !x.is_finite() {
-        return format_double(x);
+        return write_double(out, x);
     }
     let whole = x.trunc();
-    if whole == 0.0 {
-        // -0.5 truncates to -0, which must print as 0.
-        return "0".to_string();
+    if whole.abs() < 9.0e18 {
+        // Exact: a whole double of this size is an i64 (and -0 becomes 0).
+        out.push_str(itoa::Buffer::new().format(whole as i64));
+    } else {
+        // `{:.0}` prints the exact integer value of a whole double, with no exponent.
+        let _ = std::fmt::Write::write_fmt(out, format_args!("{whole:.0}"));
     }
-    // `{:.0}` prints the exact integer value of a whole double, with no exponent.
-    format!("{whole:.0}")
 }
 
 /// An interval as `4d22h14m53.7821283s`: zero parts left out, seconds with up to 7
@@ -91,6 +129,13 @@ pub fn format_target(x: f64) -> String {
 /// Zero prints `0s` [decided]; a negative interval prints `-` and then its magnitude
 /// [decided].
 pub fn format_interval(i: Interval) -> String {
+    let mut out = String::new();
+    write_interval(&mut out, i);
+    out
+}
+
+/// [`format_interval`], appended to `out`.
+pub fn write_interval(out: &mut String, i: Interval) {
     // Unsigned magnitude so that i64::MIN does not overflow on negation.
     let mut rest = i.0.unsigned_abs();
     let days = rest / TICKS_PER_DAY as u64;
@@ -102,56 +147,120 @@ pub fn format_interval(i: Interval) -> String {
     let seconds = rest / TICKS_PER_SECOND as u64;
     let fraction = rest % TICKS_PER_SECOND as u64;
 
-    let mut out = String::new();
     if i.0 < 0 {
         out.push('-');
     }
     for (value, unit) in [(days, 'd'), (hours, 'h'), (minutes, 'm')] {
         if value != 0 {
-            out.push_str(&format!("{value}{unit}"));
+            out.push_str(itoa::Buffer::new().format(value));
+            out.push(unit);
         }
     }
     if seconds != 0 || fraction != 0 {
-        out.push_str(&seconds.to_string());
-        out.push_str(&fraction_suffix(fraction));
+        out.push_str(itoa::Buffer::new().format(seconds));
+        write_fraction(out, fraction);
         out.push('s');
     }
     if i.0 == 0 {
         out.push_str("0s");
     }
-    out
 }
 
 /// A timestamp as it prints in results: `2016-10-13T19:18:47.805Z`, exactly three
 /// fractional digits, truncated (not rounded) [doc; truncation decided].
 pub fn format_timestamp(t: Timestamp) -> String {
+    let mut out = String::new();
+    write_timestamp(&mut out, t);
+    out
+}
+
+/// [`format_timestamp`], appended to `out`.
+pub fn write_timestamp(out: &mut String, t: Timestamp) {
     let millis = t.ticks() % TICKS_PER_SECOND / TICKS_PER_MILLISECOND;
-    format!("{}.{millis:03}Z", date_time_part(t))
+    write_date_time(out, t);
+    let mut fraction = *b".000Z";
+    put_digits(&mut fraction[1..4], millis as u32);
+    out.push_str(std::str::from_utf8(&fraction).expect("ASCII digits"));
 }
 
 /// The AutoScaleRun `timestamp` field: `2024-01-05T06:16:56.8665836Z`, the fraction to
 /// 7 digits with trailing zeros removed and left out entirely when zero.
 pub fn format_run_timestamp(t: Timestamp) -> String {
-    let fraction = (t.ticks() % TICKS_PER_SECOND) as u64;
-    format!("{}{}Z", date_time_part(t), fraction_suffix(fraction))
+    let mut out = String::with_capacity(28);
+    write_date_time(&mut out, t);
+    write_fraction(&mut out, (t.ticks() % TICKS_PER_SECOND) as u64);
+    out.push('Z');
+    out
 }
 
 /// `YYYY-MM-DDThh:mm:ss` in UTC, the year zero padded to 4 digits.
-fn date_time_part(t: Timestamp) -> String {
+fn write_date_time(out: &mut String, t: Timestamp) {
     let f = t.fields();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        f.year, f.month, f.day, f.hour, f.minute, f.second
-    )
+    let mut text = *b"0000-00-00T00:00:00";
+    // Years are 1 to 9999; every other field has two digits.
+    put_digits(&mut text[0..4], f.year.unsigned_abs());
+    put_digits(&mut text[5..7], f.month);
+    put_digits(&mut text[8..10], f.day);
+    put_digits(&mut text[11..13], f.hour);
+    put_digits(&mut text[14..16], f.minute);
+    put_digits(&mut text[17..19], f.second);
+    out.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
 }
 
-/// `.fffffff` for a sub-second tick count with trailing zeros removed; empty for zero.
-fn fraction_suffix(ticks: u64) -> String {
-    if ticks == 0 {
-        return String::new();
+/// Writes the last `digits.len()` decimal digits of `value` into `digits`.
+fn put_digits(digits: &mut [u8], mut value: u32) {
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (value % 10) as u8;
+        value /= 10;
     }
-    let digits = format!("{ticks:07}");
-    format!(".{}", digits.trim_end_matches('0'))
+}
+
+/// `.fffffff` for a sub-second tick count with trailing zeros removed; nothing for zero.
+fn write_fraction(out: &mut String, ticks: u64) {
+    if ticks == 0 {
+        return;
+    }
+    let mut text = *b".0000000";
+    // A sub-second tick count has at most 7 digits.
+    put_digits(&mut text[1..], ticks as u32);
+    let kept = text.iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
+    out.push_str(std::str::from_utf8(&text[..kept]).expect("ASCII digits"));
+}
+
+fn push_repeated(out: &mut String, c: char, n: usize) {
+    out.extend(std::iter::repeat_n(c, n));
+}
+
+/// A small text on the stack, for `format_args!` output that is only rearranged.
+struct StackText<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackText<N> {
+    fn new() -> Self {
+        StackText {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::fmt::Write for StackText<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > N {
+            return Err(std::fmt::Error);
+        }
+        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -221,6 +330,93 @@ mod tests {
         assert_eq!(format_double(0.1234575), "0.123457");
         // 0.1234525 as a double is above the tie: up, where decimal half-even gives 2.
         assert_eq!(format_double(0.1234525), "0.123453");
+    }
+
+    /// G6 written the plain way (allocating freely), against which the printer with its
+    /// integer shortcut and stack buffers is checked.
+    fn reference_g6(x: f64) -> String {
+        if x.is_nan() {
+            return "NaN".to_string();
+        }
+        if x.is_infinite() {
+            return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+        }
+        if x == 0.0 {
+            return "0".to_string();
+        }
+        let scientific = format!("{:.5e}", x.abs());
+        let (mantissa, exponent) = scientific.split_once('e').unwrap();
+        let exponent: i32 = exponent.parse().unwrap();
+        let all_digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        let digits = all_digits.trim_end_matches('0');
+        let sign = if x < 0.0 { "-" } else { "" };
+        if !(-4..6).contains(&exponent) {
+            let rest = if digits.len() > 1 {
+                format!(".{}", &digits[1..])
+            } else {
+                String::new()
+            };
+            let e_sign = if exponent < 0 { '-' } else { '+' };
+            format!("{sign}{}{rest}E{e_sign}{:02}", &digits[..1], exponent.abs())
+        } else if exponent >= 0 {
+            let int_len = exponent as usize + 1;
+            if digits.len() <= int_len {
+                format!("{sign}{digits}{}", "0".repeat(int_len - digits.len()))
+            } else {
+                format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
+            }
+        } else {
+            format!("{sign}0.{}{digits}", "0".repeat((-exponent - 1) as usize))
+        }
+    }
+
+    #[test]
+    fn double_printer_agrees_with_the_plain_g6() {
+        let mut cases: Vec<f64> = vec![
+            999_999.0,
+            999_999.4,
+            999_999.5,
+            1e6,
+            -1e6,
+            1e6 - 0.25,
+            1e5,
+            99_999.99,
+            0.5,
+            1.0,
+            -1.0,
+            1e-4,
+            9.999995e-5,
+            1e15,
+            1e21,
+            1.5e300,
+            5e-324,
+        ];
+        cases.extend((-2000..=2000).map(f64::from));
+        cases.extend((0..=60).map(|k| 2f64.powi(k)));
+        cases.extend((0..=60).map(|k| -(2f64.powi(k) - 1.0)));
+        // Bit patterns from a fixed SplitMix64 sequence: every exponent and sign.
+        let mut state = 0x5eed_u64;
+        for _ in 0..200_000 {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            cases.push(f64::from_bits(z ^ (z >> 31)));
+            // And small numbers with few decimals, as formulas compute them.
+            cases.push((z % 2_000_000_000) as f64 / 1000.0 - 1e6);
+        }
+        for x in cases {
+            assert_eq!(format_double(x), reference_g6(x), "{x:e}");
+            if x.is_finite() {
+                let whole = x.trunc();
+                let expected = if whole == 0.0 {
+                    "0".to_string()
+                } else {
+                    format!("{whole:.0}")
+                };
+                assert_eq!(format_target(x), expected, "{x:e}");
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::eval::compile::{Program, SlotKind};
+use crate::eval::compile::{Program, Slot, SlotKind};
 use crate::eval::interpreter::{Outcome, RunErrorKind};
 use crate::eval::value::Value;
 use crate::format;
@@ -104,57 +104,86 @@ impl std::fmt::Display for BatchError {
 
 impl std::error::Error for BatchError {}
 
-/// The `results` pairs: the three targets first, then every assigned user variable in
-/// ordinal order of its full name (section 8.1) [seen].
-pub fn results_pairs(program: &Program, outcome: &Outcome) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = vec![
-        (
-            "$TargetDedicatedNodes".to_string(),
-            target_text(&outcome.target_dedicated),
-        ),
-        (
-            "$TargetLowPriorityNodes".to_string(),
-            target_text(&outcome.target_low_priority),
-        ),
-        (
-            "$NodeDeallocationOption".to_string(),
-            outcome.deallocation_option.to_results_text(),
-        ),
-    ];
-    let mut user: Vec<(&str, &Value)> = program
-        .slots
-        .iter()
-        .zip(&outcome.values)
-        .zip(&outcome.assigned_at)
-        .filter_map(
-            |((slot, value), assigned)| match (&slot.kind, value, assigned) {
-                (SlotKind::User, Some(v), Some(_)) => Some((slot.name.as_str(), v)),
-                _ => None,
-            },
-        )
-        .collect();
-    user.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    pairs.extend(
-        user.into_iter()
-            .map(|(name, v)| (name.to_string(), v.to_results_text())),
-    );
-    pairs
+/// Where one `name=value` pair lies in a results string: the name is `start..equals`,
+/// the value `equals + 1..end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairSpan {
+    pub start: usize,
+    pub equals: usize,
+    pub end: usize,
 }
 
-/// The `results` string: the pairs as `name=value` joined by `;`.
-pub fn results_string(pairs: &[(String, String)]) -> String {
-    let items: Vec<String> = pairs
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
+impl PairSpan {
+    /// The name and the value in `results`.
+    pub fn split<'r>(&self, results: &'r str) -> (&'r str, &'r str) {
+        (
+            &results[self.start..self.equals],
+            &results[self.equals + 1..self.end],
+        )
+    }
+}
+
+/// The user variables' slots in results order: ordinal order of their full names
+/// (section 8.1) [seen]. Fixed for a program, so worked out once.
+pub fn user_slots_in_results_order(program: &Program) -> Vec<Slot> {
+    let mut user: Vec<Slot> = (0..program.slots.len())
+        .filter(|&i| program.slots[i].kind == SlotKind::User)
         .collect();
-    items.join(";")
+    user.sort_by(|&a, &b| {
+        let name = |i: Slot| program.slots[i].name.as_bytes();
+        name(a).cmp(name(b))
+    });
+    user
+}
+
+/// Writes the `results` string into `out`: the three targets first, then every assigned
+/// user variable (`user_order`, from [`user_slots_in_results_order`]), as `name=value`
+/// joined by `;` (section 8.1) [seen]. Where each pair lies goes into `pairs`.
+pub fn write_results(
+    program: &Program,
+    user_order: &[Slot],
+    outcome: &Outcome,
+    out: &mut String,
+    pairs: &mut Vec<PairSpan>,
+) {
+    let mut pair = |out: &mut String, name: &str, value: &dyn Fn(&mut String)| {
+        if !pairs.is_empty() {
+            out.push(';');
+        }
+        let start = out.len();
+        out.push_str(name);
+        let equals = out.len();
+        out.push('=');
+        value(out);
+        pairs.push(PairSpan {
+            start,
+            equals,
+            end: out.len(),
+        });
+    };
+    pair(out, "$TargetDedicatedNodes", &|out| {
+        write_target(out, &outcome.target_dedicated)
+    });
+    pair(out, "$TargetLowPriorityNodes", &|out| {
+        write_target(out, &outcome.target_low_priority)
+    });
+    pair(out, "$NodeDeallocationOption", &|out| {
+        outcome.deallocation_option.write_results_text(out)
+    });
+    for &slot in user_order {
+        if let (Some(value), Some(_)) = (&outcome.values[slot], outcome.assigned_at[slot]) {
+            pair(out, &program.slots[slot].name, &|out| {
+                value.write_results_text(out)
+            });
+        }
+    }
 }
 
 /// A target prints truncated toward zero in plain digits, as the service applies it [seen].
-fn target_text(value: &Value) -> String {
+fn write_target(out: &mut String, value: &Value) {
     match value {
-        Value::Double(x) if x.is_finite() => format::format_target(*x),
-        other => other.to_results_text(),
+        Value::Double(x) if x.is_finite() => format::write_target(out, *x),
+        other => other.write_results_text(out),
     }
 }
 

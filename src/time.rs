@@ -4,7 +4,7 @@
 //! `DateTime.Ticks`), limited to the years 1 to 9999; a time interval is a signed tick
 //! count. Leaving either range is an evaluation error, never a wrap [decided].
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 pub const TICKS_PER_MICROSECOND: i64 = 10;
 pub const TICKS_PER_MILLISECOND: i64 = 10_000;
@@ -68,18 +68,39 @@ impl Timestamp {
         Interval(self.0 - other.0)
     }
 
-    /// The calendar fields a formula can read.
+    /// The calendar fields a formula can read (proleptic Gregorian, UTC).
+    ///
+    /// Worked out by hand rather than through chrono, because every results string
+    /// prints a timestamp: the date is Howard Hinnant's `civil_from_days`.
     pub fn fields(self) -> TimestampFields {
-        let dt = self.to_datetime();
+        // Ticks are never negative, so plain division is floor division.
+        let days = self.0 / TICKS_PER_DAY;
+        let seconds = (self.0 % TICKS_PER_DAY) / TICKS_PER_SECOND;
+        // Days since 0000-03-01, so that the leap day ends each 400-year era's year.
+        let z = days + 306;
+        let era = z / 146_097;
+        let day_of_era = z % 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let month_from_march = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+        let month = if month_from_march < 10 {
+            month_from_march + 3
+        } else {
+            month_from_march - 9
+        };
+        let year = era * 400 + year_of_era + i64::from(month <= 2);
         TimestampFields {
-            year: dt.year(),
-            month: dt.month(),
-            day: dt.day(),
-            // Sunday = 0 .. Saturday = 6, as .NET's DayOfWeek [decided].
-            weekday: dt.weekday().num_days_from_sunday(),
-            hour: dt.hour(),
-            minute: dt.minute(),
-            second: dt.second(),
+            year: year as i32,
+            month: month as u32,
+            day: day as u32,
+            // 0001-01-01 was a Monday. Sunday = 0 .. Saturday = 6, as .NET's DayOfWeek
+            // [decided].
+            weekday: ((days + 1) % 7) as u32,
+            hour: (seconds / 3600) as u32,
+            minute: (seconds / 60 % 60) as u32,
+            second: (seconds % 60) as u32,
         }
     }
 
@@ -150,6 +171,39 @@ fn ticks_from_f64(x: f64) -> Option<Interval> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Datelike, Timelike};
+
+    /// The fields as chrono computes them.
+    fn chrono_fields(t: Timestamp) -> TimestampFields {
+        let dt = t.to_datetime();
+        TimestampFields {
+            year: dt.year(),
+            month: dt.month(),
+            day: dt.day(),
+            weekday: dt.weekday().num_days_from_sunday(),
+            hour: dt.hour(),
+            minute: dt.minute(),
+            second: dt.second(),
+        }
+    }
+
+    #[test]
+    fn fields_agree_with_chrono_on_every_day_of_the_range() {
+        let last_day = MAX_TIMESTAMP_TICKS / TICKS_PER_DAY;
+        // A different time of day each day (a prime step of seconds), and the day's
+        // first and last ticks.
+        for day in 0..=last_day {
+            let start = day * TICKS_PER_DAY;
+            for ticks in [
+                start,
+                start + (day * 7919 % 86_400) * TICKS_PER_SECOND + day % 10_000_000,
+                start + TICKS_PER_DAY - 1,
+            ] {
+                let t = Timestamp::from_ticks(ticks).unwrap();
+                assert_eq!(t.fields(), chrono_fields(t), "{ticks}");
+            }
+        }
+    }
 
     #[test]
     fn unix_epoch_round_trips() {

@@ -38,7 +38,7 @@ fn output(formula: &CompiledFormula, snapshot: &Snapshot) -> String {
     format!(
         "{}\n{:?}\n{:?}\n{:?}",
         serde_json::to_string(&e.run).unwrap(),
-        e.variables,
+        e.variables().collect::<Vec<_>>(),
         e.warnings,
         e.error_span
     )

@@ -372,14 +372,7 @@ fn the_extremes_of_time_that_fit_evaluate() {
     let evaluation = CompiledFormula::new(text)
         .unwrap()
         .evaluate_at(&Snapshot::default(), now());
-    let value = |name: &str| {
-        evaluation
-            .variables
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap()
-    };
+    let value = |name: &str| evaluation.variable(name).unwrap().to_string();
     assert_eq!(value("a"), "3652058d23h59m59.9999999s");
     assert_eq!(value("b"), "-3652058d23h59m59.9999999s");
     assert_eq!(value("e"), "9999-12-31T23:59:59.999Z");

@@ -1475,11 +1475,7 @@ fn arithmetic_agrees_with_f64() {
             );
             // And the public path prints that value.
             let evaluation = CompiledFormula::new(&text).unwrap().evaluate(&snapshot);
-            let printed = evaluation
-                .variables
-                .iter()
-                .find(|(n, _)| n == "r")
-                .map(|(_, v)| v.clone());
+            let printed = evaluation.variable("r").map(str::to_string);
             prop_assert_eq!(printed, Some(batchscale::format::format_double(expected)));
             Ok(())
         },

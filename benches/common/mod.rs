@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use batchscale::CompiledFormula;
 use batchscale::check::builtins::Metric;
-use batchscale::eval::compile::{self, Program};
-use batchscale::eval::interpreter::{self, Outcome};
+use batchscale::eval::interpreter::Outcome;
 use batchscale::eval::value::Value;
 use batchscale::snapshot::{SampleHistory, Snapshot};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
@@ -94,11 +93,10 @@ pub fn busy_pool(samples: usize) -> Snapshot {
     snapshot
 }
 
-/// A formula compiled the way [`CompiledFormula::new`] compiles it, for timing the
-/// interpreter alone (no results string).
+/// A compiled formula, for timing the interpreter alone (no results string) as well as
+/// the whole run.
 pub struct Compiled {
     pub formula: CompiledFormula,
-    pub program: Program,
 }
 
 impl Compiled {
@@ -109,18 +107,19 @@ impl Compiled {
             "the benchmark formula has errors: {:?}",
             formula.diagnostics()
         );
-        let program = compile::compile(formula.ast());
-        Compiled { formula, program }
+        Compiled { formula }
     }
 
     /// The interpreter's outcome: the values as the run leaves them, no text.
     pub fn outcome(&self, snapshot: &Snapshot, now: Timestamp) -> Outcome {
-        interpreter::evaluate(&self.program, snapshot, now)
+        let mut outcome = Outcome::default();
+        self.formula.evaluate_into(snapshot, now, &mut outcome);
+        outcome
     }
 
     /// Evaluates into `outcome`, reusing its buffers: the hot path.
     pub fn outcome_into(&self, snapshot: &Snapshot, now: Timestamp, outcome: &mut Outcome) {
-        interpreter::evaluate_into(&self.program, snapshot, now, outcome);
+        self.formula.evaluate_into(snapshot, now, outcome);
     }
 
     /// The run's `$TargetDedicatedNodes` before truncation; panics on a failed run.

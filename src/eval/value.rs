@@ -32,16 +32,29 @@ impl Value {
 
     /// How the value prints in the results string (language.md section 8.1).
     pub fn to_results_text(&self) -> String {
+        let mut out = String::new();
+        self.write_results_text(&mut out);
+        out
+    }
+
+    /// [`Value::to_results_text`], appended to `out`.
+    pub fn write_results_text(&self, out: &mut String) {
         match self {
-            Value::Double(x) => format::format_double(*x),
+            Value::Double(x) => format::write_double(out, *x),
             Value::DoubleVec(v) => {
-                let items: Vec<String> = v.iter().map(|x| format::format_double(*x)).collect();
-                format!("[{}]", items.join(","))
+                out.push('[');
+                for (i, x) in v.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    format::write_double(out, *x);
+                }
+                out.push(']');
             }
-            Value::String(s) => s.to_string(),
-            Value::Timestamp(t) => format::format_timestamp(*t),
-            Value::Interval(i) => format::format_interval(*i),
-            Value::Deallocation(d) => d.keyword().to_string(),
+            Value::String(s) => out.push_str(s),
+            Value::Timestamp(t) => format::write_timestamp(out, *t),
+            Value::Interval(i) => format::write_interval(out, *i),
+            Value::Deallocation(d) => out.push_str(d.keyword()),
         }
     }
 }

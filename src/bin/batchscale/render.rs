@@ -155,13 +155,12 @@ pub fn json_diagnostic(files: &Files<'_>, d: &Diagnostic) -> String {
 /// The run for a person: the timestamp, each variable and its value, and the error code.
 pub fn run_table(evaluation: &Evaluation) -> String {
     let width = evaluation
-        .variables
-        .iter()
+        .variables()
         .map(|(name, _)| name.len())
         .max()
         .unwrap_or(0);
     let mut out = format!("evaluated at {}\n", evaluation.run.timestamp);
-    for (name, value) in &evaluation.variables {
+    for (name, value) in evaluation.variables() {
         out.push_str(&format!("  {name:<width$}  {value}\n"));
     }
     match &evaluation.run.error {
