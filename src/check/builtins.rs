@@ -512,9 +512,9 @@ pub fn percentile(values: &[f64], p: f64) -> Result<f64, BuiltinError> {
     }
     let n = values.len();
     let k = nearest_rank(p, n);
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    Ok(sorted[k - 1])
+    // The k-th smallest in the total order (NaN last), found without a full sort.
+    let mut copy = values.to_vec();
+    Ok(*copy.select_nth_unstable_by(k - 1, f64::total_cmp).1)
 }
 
 /// The smallest k >= 1 with 100·k >= p·n, exact for every double p in 0..=100.
