@@ -43,6 +43,32 @@
 //! assert!(run.error.is_none());
 //! ```
 //!
+//! A caller that evaluates many times and wants values rather than text (a simulation, a
+//! sweep over snapshots) evaluates into one reused [`eval::interpreter::Outcome`]; a
+//! formula of doubles then evaluates without allocating:
+//!
+//! ```
+//! use batchscale::eval::interpreter::Outcome;
+//! use batchscale::eval::value::Value;
+//! use batchscale::time::Timestamp;
+//! use batchscale::{CompiledFormula, Snapshot};
+//!
+//! let formula = CompiledFormula::new(
+//!     "$TargetDedicatedNodes = max($CurrentDedicatedNodes, 10) > 70 ? 4 : 2;",
+//! )
+//! .unwrap();
+//! let now = Timestamp::from_date(2024, 5, 1).unwrap();
+//! let mut snapshot = Snapshot::default();
+//! let mut outcome = Outcome::default();
+//! for nodes in [0.0, 80.0] {
+//!     snapshot.pool.current_dedicated_nodes = nodes;
+//!     formula.evaluate_into(&snapshot, now, &mut outcome);
+//!     assert!(outcome.error.is_none());
+//!     let expected = if nodes > 70.0 { 4.0 } else { 2.0 };
+//!     assert_eq!(outcome.target_dedicated, Value::Double(expected));
+//! }
+//! ```
+//!
 //! A formula the service refuses on add/enable gives the service's Batch error:
 //!
 //! ```
