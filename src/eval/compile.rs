@@ -125,6 +125,9 @@ pub struct Program {
     pub statement_spans: Vec<Span>,
     /// The slots of the targets and their aliases.
     pub target_slots: TargetSlots,
+    /// The slots of user variables, which a run checks at its end (none in most formulas
+    /// that only set targets).
+    pub user_slots: Vec<Slot>,
 }
 
 pub fn compile(formula: &ast::Formula) -> Program {
@@ -145,6 +148,9 @@ pub fn compile(formula: &ast::Formula) -> Program {
     Program {
         statements,
         target_slots: TargetSlots::new(&compiler.slots),
+        user_slots: (0..compiler.slots.len())
+            .filter(|&i| compiler.slots[i].kind == SlotKind::User)
+            .collect(),
         slots: compiler.slots,
         statement_spans,
     }

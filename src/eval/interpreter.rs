@@ -202,30 +202,7 @@ pub fn evaluate_into(
         target_low_priority,
         deallocation_option,
     } = outcome;
-    if values.len() == program.slots.len() {
-        // The same program again: start each slot over in place.
-        for (value, slot) in values.iter_mut().zip(&program.slots) {
-            match (slot.kind, value) {
-                (SlotKind::User, value) => *value = None,
-                (SlotKind::Target { target, .. }, Some(Value::Double(x)))
-                    if target != Target::DeallocationOption =>
-                {
-                    *x = initial_double(target, snapshot);
-                }
-                (SlotKind::Target { target, .. }, value) => {
-                    *value = Some(initial_target(target, snapshot));
-                }
-            }
-        }
-    } else {
-        values.clear();
-        values.extend(program.slots.iter().map(|slot| match slot.kind {
-            SlotKind::User => None,
-            SlotKind::Target { target, .. } => Some(initial_target(target, snapshot)),
-        }));
-    }
-    assigned_at.clear();
-    assigned_at.resize(program.slots.len(), None);
+    reset_slots(program, snapshot, values, assigned_at);
     warnings.clear();
     // Reproducible: the seed comes from the snapshot, else from the evaluation instant [decided].
     let seed = snapshot.random_seed.unwrap_or(now.ticks() as u64);
@@ -266,6 +243,43 @@ pub fn evaluate_into(
         *error = Some(e);
     }
     run.warn_about_final_values();
+}
+
+/// Starts each slot over: user variables undefined, targets at the pool's values, none
+/// assigned.
+fn reset_slots(
+    program: &Program,
+    snapshot: &Snapshot,
+    values: &mut Vec<Option<Value>>,
+    assigned_at: &mut Vec<Option<Span>>,
+) {
+    let n = program.slots.len();
+    if values.len() != n || assigned_at.len() != n {
+        values.clear();
+        values.extend(program.slots.iter().map(|slot| match slot.kind {
+            SlotKind::User => None,
+            SlotKind::Target { target, .. } => Some(initial_target(target, snapshot)),
+        }));
+        assigned_at.clear();
+        assigned_at.resize(n, None);
+        return;
+    }
+    // The same program again: start each slot over in place, in one pass (a formula has
+    // a few slots; clearing and refilling the vectors costs more).
+    for ((value, assigned), slot) in values.iter_mut().zip(assigned_at).zip(&program.slots) {
+        *assigned = None;
+        match (slot.kind, value) {
+            (SlotKind::User, value) => *value = None,
+            (SlotKind::Target { target, .. }, Some(Value::Double(x)))
+                if target != Target::DeallocationOption =>
+            {
+                *x = initial_double(target, snapshot);
+            }
+            (SlotKind::Target { target, .. }, value) => {
+                *value = Some(initial_target(target, snapshot));
+            }
+        }
+    }
 }
 
 /// The pool's value of a node count target.
@@ -326,7 +340,9 @@ impl<'a> Run<'a, '_> {
     fn check_targets(&mut self, deciding: [Option<Slot>; 2]) -> Option<RunError> {
         for slot in deciding.into_iter().flatten() {
             match &self.values[slot] {
-                Some(Value::Double(x)) if x.is_finite() && *x >= 0.0 => {}
+                // Finite and not negative (NaN fails): bounded by MAX rather than tested
+                // with `is_finite`, two float comparisons instead of bit tests.
+                Some(Value::Double(x)) if (0.0..=f64::MAX).contains(x) => {}
                 None => {}
                 Some(_) => {
                     if let Some(e) = self.check_target(slot) {
@@ -379,9 +395,8 @@ impl<'a> Run<'a, '_> {
 
     /// Non-finite values outside the targets get a warning (division by zero is IEEE [decided]).
     fn warn_about_final_values(&mut self) {
-        for (i, slot) in self.program.slots.iter().enumerate() {
-            if slot.kind == SlotKind::User
-                && let Some(Value::Double(x)) = &self.values[i]
+        for &i in &self.program.user_slots {
+            if let Some(Value::Double(x)) = &self.values[i]
                 && !x.is_finite()
                 && let Some(span) = self.assigned_at[i]
             {
