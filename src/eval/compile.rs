@@ -101,6 +101,8 @@ pub enum Node {
 }
 
 #[derive(Debug, Clone)]
+// An explicit tag byte: dispatch is a byte load and a jump (a niche tag costs more).
+#[repr(u8)]
 pub enum CompiledStatement {
     Assign {
         slot: Slot,
@@ -494,13 +496,7 @@ pub enum Arg {
 /// slot as a double slot, and drop those with an assignment that may give something
 /// else, until none changes.
 fn lower(statements: Vec<CompiledStatement>, slots: &[SlotInfo]) -> Vec<CompiledStatement> {
-    let mut doubles: Vec<bool> = slots
-        .iter()
-        .map(|s| match s.kind {
-            SlotKind::User => true,
-            SlotKind::Target { target, .. } => target != Target::DeallocationOption,
-        })
-        .collect();
+    let mut doubles: Vec<bool> = slots.iter().map(|s| !is_deallocation_slot(s)).collect();
     loop {
         let mut changed = false;
         for statement in &statements {
@@ -522,7 +518,13 @@ fn lower(statements: Vec<CompiledStatement>, slots: &[SlotInfo]) -> Vec<Compiled
         .map(|statement| match statement {
             CompiledStatement::Assign { slot, value, span } => CompiledStatement::Assign {
                 slot,
-                value: lowering.node(value),
+                // The run checks what `$NodeDeallocationOption` is given, so its value
+                // stays general; every other assignment of a number part is the fast one.
+                value: if is_deallocation_slot(&slots[slot]) {
+                    lowering.parts(value)
+                } else {
+                    lowering.node(value)
+                },
                 span,
             },
             CompiledStatement::AssignFail {
@@ -537,6 +539,16 @@ fn lower(statements: Vec<CompiledStatement>, slots: &[SlotInfo]) -> Vec<Compiled
             CompiledStatement::Expr(node) => CompiledStatement::Expr(lowering.node(node)),
         })
         .collect()
+}
+
+fn is_deallocation_slot(slot: &SlotInfo) -> bool {
+    matches!(
+        slot.kind,
+        SlotKind::Target {
+            target: Target::DeallocationOption,
+            ..
+        }
+    )
 }
 
 /// Whether `node` gives a double whenever it gives anything, `doubles` telling which
@@ -828,6 +840,13 @@ mod tests {
         assert!(
             matches!(assigned(&p, 1), Node::Number(Arg::Num(n)) if matches!(**n, Num::Node(_)))
         );
+    }
+
+    #[test]
+    fn a_number_assigned_to_the_deallocation_option_stays_general() {
+        // The run checks the type of what `$NodeDeallocationOption` is given.
+        let p = program("a = 1; $NodeDeallocationOption = a + 1");
+        assert!(matches!(assigned(&p, 1), Node::Binary { .. }));
     }
 
     #[test]

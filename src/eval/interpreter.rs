@@ -419,23 +419,14 @@ impl<'a> Run<'a, '_> {
         });
     }
 
-    fn is_deallocation_slot(&self, slot: Slot) -> bool {
-        matches!(
-            self.program.slots[slot].kind,
-            SlotKind::Target {
-                target: Target::DeallocationOption,
-                ..
-            }
-        )
-    }
-
     fn statement(&mut self, statement: &CompiledStatement) -> Result<(), Flow> {
         match statement {
+            // Never `$NodeDeallocationOption`: the compiler leaves its values general.
             CompiledStatement::Assign {
                 slot,
                 value: Node::Number(arg),
                 span,
-            } if !self.is_deallocation_slot(*slot) => {
+            } => {
                 let x = self.number(arg)?;
                 match &mut self.values[*slot] {
                     Some(value) => set_double(value, x),
@@ -559,6 +550,7 @@ impl<'a> Run<'a, '_> {
 
     /// Evaluates a part that gives doubles: the same results and errors, in the same
     /// order, as the general [`Run::eval`] of the node it was lowered from.
+    #[inline]
     fn number(&mut self, arg: &Arg) -> Result<f64, Flow> {
         self.arg(arg).map_err(|Pending| self.resume())
     }
