@@ -463,12 +463,26 @@ fn len(values: &[f64]) -> Result<f64, BuiltinError> {
 
 fn max(values: &[f64]) -> Result<f64, BuiltinError> {
     nonempty(values)?;
-    Ok(values.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+    Ok(greatest(values))
 }
 
 fn min(values: &[f64]) -> Result<f64, BuiltinError> {
     nonempty(values)?;
-    Ok(values.iter().copied().fold(f64::INFINITY, f64::min))
+    Ok(least(values))
+}
+
+/// What `max` gives for a list that is not empty: NaNs are skipped (`f64::max` ignores
+/// them), so a list of NaNs gives -inf. Public for the evaluator's two-argument form.
+#[inline]
+pub fn greatest(values: &[f64]) -> f64 {
+    values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// What `min` gives for a list that is not empty: NaNs are skipped, a list of NaNs gives
+/// +inf. Public for the evaluator's two-argument form.
+#[inline]
+pub fn least(values: &[f64]) -> f64 {
+    values.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
 fn norm(values: &[f64]) -> Result<f64, BuiltinError> {

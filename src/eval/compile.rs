@@ -457,6 +457,10 @@ pub enum Num {
         then: Arg,
         otherwise: Arg,
     },
+    /// `max` and `min` of two doubles (`max(x, 10)`, the most common call): computed
+    /// without a list or a call through a pointer.
+    Max(Arg, Arg),
+    Min(Arg, Arg),
     /// `avg`, `max`, ... of doubles only.
     Aggregate {
         function: &'static Function,
@@ -758,6 +762,15 @@ impl Lowering {
                 ) =>
             {
                 let mut args: Vec<Arg> = args.into_iter().map(|a| self.arg(a)).collect();
+                if let ("max" | "min", [_, _]) = (function.name, args.as_slice()) {
+                    let rhs = args.pop().expect("two arguments");
+                    let lhs = args.pop().expect("two arguments");
+                    return if function.name == "max" {
+                        Num::Max(lhs, rhs)
+                    } else {
+                        Num::Min(lhs, rhs)
+                    };
+                }
                 match function.kind {
                     FunctionKind::Aggregate { compute } => Num::Aggregate {
                         function,
@@ -840,6 +853,23 @@ mod tests {
         assert!(
             matches!(assigned(&p, 1), Node::Number(Arg::Num(n)) if matches!(**n, Num::Node(_)))
         );
+    }
+
+    #[test]
+    fn max_and_min_of_two_numbers_need_no_list() {
+        let p = program("a = 2; b = max(a, 1) + min(a, 1) + max(a, 1, 3)");
+        let Node::Number(Arg::Num(sum)) = assigned(&p, 1) else {
+            panic!("not lowered: {:?}", assigned(&p, 1));
+        };
+        let Num::Add(Arg::Num(lhs), Arg::Num(three)) = &**sum else {
+            panic!("not a sum: {sum:?}");
+        };
+        assert!(matches!(**three, Num::Aggregate { .. }));
+        assert!(matches!(
+            &**lhs,
+            Num::Add(Arg::Num(max), Arg::Num(min))
+                if matches!(**max, Num::Max(..)) && matches!(**min, Num::Min(..))
+        ));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::check::builtins::{
-    DeallocationOption, Function, FunctionKind, Method, Metric, PoolScalar, Target,
+    self, DeallocationOption, Function, FunctionKind, Method, Metric, PoolScalar, Target,
 };
 use crate::format::format_double;
 use crate::snapshot::Snapshot;
@@ -614,6 +614,9 @@ impl<'a> Run<'a, '_> {
                     self.arg(otherwise)?
                 }
             }
+            // The built-ins' own folds, on two values (left to right, like a list).
+            Num::Max(lhs, rhs) => builtins::greatest(&[self.arg(lhs)?, self.arg(rhs)?]),
+            Num::Min(lhs, rhs) => builtins::least(&[self.arg(lhs)?, self.arg(rhs)?]),
             Num::Aggregate {
                 function,
                 compute,
@@ -630,16 +633,12 @@ impl<'a> Run<'a, '_> {
     fn aggregate(
         &mut self,
         function: &Function,
-        compute: fn(&[f64]) -> Result<f64, crate::check::builtins::BuiltinError>,
+        compute: fn(&[f64]) -> Result<f64, builtins::BuiltinError>,
         args: &[Arg],
         span: Span,
     ) -> Result<f64, Pending> {
         const INLINE: usize = 8;
-        let result = if let [a, b] = args {
-            // `max(x, 10)`: the most common call.
-            let x = self.arg(a)?;
-            compute(&[x, self.arg(b)?])
-        } else if args.len() <= INLINE {
+        let result = if args.len() <= INLINE {
             let mut list = [0.0; INLINE];
             for (x, arg) in list.iter_mut().zip(args) {
                 *x = self.arg(arg)?;
@@ -795,7 +794,7 @@ impl<'a> Run<'a, '_> {
                 };
                 let v = self.vector_arg(function, v, arg_spans[0], 0)?;
                 let p = self.double_arg(function, p, arg_spans[1], 1)?;
-                crate::check::builtins::percentile(v.as_slice(), p)
+                builtins::percentile(v.as_slice(), p)
                     .map(Value::Double)
                     .map_err(|d| fail(span, d))
             }
@@ -1240,6 +1239,27 @@ mod tests {
     fn a_number_assigned_over_a_vector_replaces_it() {
         let outcome = run("v = vec(1, 2); v = 3", &Snapshot::default());
         assert_eq!(outcome.values[0], Some(Value::Double(3.0)));
+    }
+
+    #[test]
+    fn two_argument_max_and_min_agree_with_their_list_forms() {
+        // `max(a, b)` is computed on two values, `max(vec(a), b)` on a list; NaNs are
+        // skipped alike, and two NaNs give -inf (max) or +inf (min).
+        let cases = ["0/0", "1", "-1", "1/0", "-1/0", "-0", "0"];
+        for a in cases {
+            for b in cases {
+                let text = format!(
+                    "a = {a}; b = {b}; x = max(a, b); y = max(vec(a), b); z = min(a, b); w = min(vec(a), b)"
+                );
+                let outcome = run(&text, &Snapshot::default());
+                let bits = |slot: usize| match outcome.values[slot] {
+                    Some(Value::Double(v)) => v.to_bits(),
+                    ref other => panic!("{text}: slot {slot} is {other:?}"),
+                };
+                assert_eq!(bits(2), bits(3), "{text}");
+                assert_eq!(bits(4), bits(5), "{text}");
+            }
+        }
     }
 
     #[test]
