@@ -581,12 +581,9 @@ impl<'a> Run<'a, '_> {
             Num::Sub(lhs, rhs) => self.arg(lhs)? - self.arg(rhs)?,
             Num::Mul(lhs, rhs) => self.arg(lhs)? * self.arg(rhs)?,
             Num::Div(lhs, rhs) => self.arg(lhs)? / self.arg(rhs)?,
-            Num::Lt(lhs, rhs) => truth(self.arg(lhs)? < self.arg(rhs)?),
-            Num::Le(lhs, rhs) => truth(self.arg(lhs)? <= self.arg(rhs)?),
-            Num::Gt(lhs, rhs) => truth(self.arg(lhs)? > self.arg(rhs)?),
-            Num::Ge(lhs, rhs) => truth(self.arg(lhs)? >= self.arg(rhs)?),
-            Num::Eq(lhs, rhs) => truth(self.arg(lhs)? == self.arg(rhs)?),
-            Num::Ne(lhs, rhs) => truth(self.arg(lhs)? != self.arg(rhs)?),
+            Num::Lt(..) | Num::Le(..) | Num::Gt(..) | Num::Ge(..) | Num::Eq(..) | Num::Ne(..) => {
+                truth(self.compare(num)?)
+            }
             // Short-circuit like C [decided].
             Num::And(lhs, rhs) => {
                 if self.arg(lhs)? == 0.0 {
@@ -608,7 +605,7 @@ impl<'a> Run<'a, '_> {
                 then,
                 otherwise,
             } => {
-                if self.arg(condition)? != 0.0 {
+                if self.condition(condition)? {
                     self.arg(then)?
                 } else {
                     self.arg(otherwise)?
@@ -625,6 +622,30 @@ impl<'a> Run<'a, '_> {
             } => self.aggregate(function, *compute, args, *span)?,
             Num::Apply { apply, arg } => apply(self.arg(arg)?),
             Num::Node(node) => self.node_number(node)?,
+        })
+    }
+
+    /// Whether a number part used as a condition is true (not zero). A comparison is
+    /// tested as it is, without making its 1 or 0 and comparing that with zero.
+    #[inline(always)]
+    fn condition(&mut self, arg: &Arg) -> Result<bool, Pending> {
+        match arg {
+            Arg::Num(num) => self.compare(num),
+            leaf => Ok(self.arg(leaf)? != 0.0),
+        }
+    }
+
+    /// The outcome of a comparison, or whether any other part is not zero.
+    #[inline(always)]
+    fn compare(&mut self, num: &Num) -> Result<bool, Pending> {
+        Ok(match num {
+            Num::Lt(lhs, rhs) => self.arg(lhs)? < self.arg(rhs)?,
+            Num::Le(lhs, rhs) => self.arg(lhs)? <= self.arg(rhs)?,
+            Num::Gt(lhs, rhs) => self.arg(lhs)? > self.arg(rhs)?,
+            Num::Ge(lhs, rhs) => self.arg(lhs)? >= self.arg(rhs)?,
+            Num::Eq(lhs, rhs) => self.arg(lhs)? == self.arg(rhs)?,
+            Num::Ne(lhs, rhs) => self.arg(lhs)? != self.arg(rhs)?,
+            other => self.num(other)? != 0.0,
         })
     }
 
@@ -1259,6 +1280,18 @@ mod tests {
                 assert_eq!(bits(2), bits(3), "{text}");
                 assert_eq!(bits(4), bits(5), "{text}");
             }
+        }
+    }
+
+    #[test]
+    fn a_comparison_as_a_condition_treats_nan_as_its_number_does() {
+        let outcome = run(
+            "n = 0/0; a = n > 1 ? 1 : 2; b = n != 1 ? 1 : 2; c = (n > 1) + 0 ? 1 : 2",
+            &Snapshot::default(),
+        );
+        let expected = [2.0, 1.0, 2.0];
+        for (slot, x) in (1..).zip(expected) {
+            assert_eq!(outcome.values[slot], Some(Value::Double(x)));
         }
     }
 
