@@ -435,6 +435,15 @@ impl<'a> Run<'a, '_> {
                 self.assigned_at[*slot] = Some(*span);
                 Ok(())
             }
+            other => self.general_statement(other),
+        }
+    }
+
+    /// Any statement, evaluated on values. Kept out of the statement loop, which it
+    /// would otherwise crowd (registers, stack frame) for the fast assignment.
+    #[inline(never)]
+    fn general_statement(&mut self, statement: &CompiledStatement) -> Result<(), Flow> {
+        match statement {
             CompiledStatement::Assign { slot, value, span } => {
                 let value = self.eval(value)?;
                 if let SlotKind::Target {
