@@ -584,7 +584,7 @@ impl<'a> Run<'a, '_> {
     fn num(&mut self, num: &Num) -> Result<f64, Pending> {
         Ok(match num {
             Num::Neg(operand) => -self.arg(operand)?,
-            Num::Not(operand) => truth(self.arg(operand)? == 0.0),
+            Num::Not(..) | Num::And(..) | Num::Or(..) => truth(self.logic(num)?),
             // IEEE-754: division by zero gives inf or NaN, NaN is unordered [decided].
             Num::Add(lhs, rhs) => self.arg(lhs)? + self.arg(rhs)?,
             Num::Sub(lhs, rhs) => self.arg(lhs)? - self.arg(rhs)?,
@@ -592,21 +592,6 @@ impl<'a> Run<'a, '_> {
             Num::Div(lhs, rhs) => self.arg(lhs)? / self.arg(rhs)?,
             Num::Lt(..) | Num::Le(..) | Num::Gt(..) | Num::Ge(..) | Num::Eq(..) | Num::Ne(..) => {
                 truth(self.compare(num)?)
-            }
-            // Short-circuit like C [decided].
-            Num::And(lhs, rhs) => {
-                if self.arg(lhs)? == 0.0 {
-                    0.0
-                } else {
-                    truth(self.arg(rhs)? != 0.0)
-                }
-            }
-            Num::Or(lhs, rhs) => {
-                if self.arg(lhs)? != 0.0 {
-                    1.0
-                } else {
-                    truth(self.arg(rhs)? != 0.0)
-                }
             }
             // Only the chosen branch is evaluated [seen].
             Num::Conditional {
@@ -654,6 +639,19 @@ impl<'a> Run<'a, '_> {
             Num::Ge(lhs, rhs) => self.arg(lhs)? >= self.arg(rhs)?,
             Num::Eq(lhs, rhs) => self.arg(lhs)? == self.arg(rhs)?,
             Num::Ne(lhs, rhs) => self.arg(lhs)? != self.arg(rhs)?,
+            Num::Not(..) | Num::And(..) | Num::Or(..) => self.logic(num)?,
+            other => self.num(other)? != 0.0,
+        })
+    }
+
+    /// `!`, `&&` and `||` as booleans, their operands tested as conditions (a comparison
+    /// directly). Out of line: it recurses through [`Run::condition`].
+    fn logic(&mut self, num: &Num) -> Result<bool, Pending> {
+        Ok(match num {
+            Num::Not(operand) => !self.condition(operand)?,
+            // Short-circuit like C [decided].
+            Num::And(lhs, rhs) => self.condition(lhs)? && self.condition(rhs)?,
+            Num::Or(lhs, rhs) => self.condition(lhs)? || self.condition(rhs)?,
             other => self.num(other)? != 0.0,
         })
     }
