@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::eval::compile::{Program, Slot, SlotKind};
+use crate::eval::compile::{Program, Slot};
 use crate::eval::interpreter::{Outcome, RunErrorKind};
 use crate::eval::value::Value;
 use crate::format;
@@ -126,9 +126,7 @@ impl PairSpan {
 /// The user variables' slots in results order: ordinal order of their full names
 /// (section 8.1) [seen]. Fixed for a program, so worked out once.
 pub fn user_slots_in_results_order(program: &Program) -> Vec<Slot> {
-    let mut user: Vec<Slot> = (0..program.slots.len())
-        .filter(|&i| program.slots[i].kind == SlotKind::User)
-        .collect();
+    let mut user = program.user_slots.clone();
     user.sort_by(|&a, &b| {
         let name = |i: Slot| program.slots[i].name.as_bytes();
         name(a).cmp(name(b))
