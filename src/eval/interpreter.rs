@@ -1052,8 +1052,16 @@ impl<'a> Run<'a, '_> {
         arg_spans: &[Span],
         args_span: Span,
     ) -> Result<&'a [f64], Flow> {
-        let values = self.args(args)?;
-        let values = values.as_slice();
+        let evaluated;
+        let values = match args {
+            // The usual window, `GetSample(TimeInterval_Minute * 10)`, folded to a
+            // constant: read in place.
+            [Node::Const(value)] => std::slice::from_ref(value),
+            _ => {
+                evaluated = self.args(args)?;
+                evaluated.as_slice()
+            }
+        };
         let snapshot: &'a Snapshot = self.snapshot;
         let history = snapshot.metrics.get(metric);
         let (start, end) = match values {

@@ -31,9 +31,17 @@ pub fn window(history: &SampleHistory, now: Timestamp, a: Timestamp, b: Timestam
     let start = history.times.partition_point(|t| *t <= earlier).min(end);
     let length = later.since(earlier).ticks();
     let period = history.period.ticks().max(1);
-    // expected = max(1, ceil(length / period)), in whole ticks so nothing rounds.
-    let expected = (length / period + i64::from(length % period != 0)).max(1);
-    let percent = (100.0 * (end - start) as f64 / expected as f64).min(100.0);
+    let count = end - start;
+    // A full window (count >= expected, i.e. count >= 1 and count * period >= length)
+    // is 100 % without the divisions: the usual case, and the divisions cost more than
+    // the rest of a small window.
+    let percent = if count >= 1 && count as i128 * i128::from(period) >= i128::from(length) {
+        100.0
+    } else {
+        // expected = max(1, ceil(length / period)), in whole ticks so nothing rounds.
+        let expected = (length / period + i64::from(length % period != 0)).max(1);
+        (100.0 * count as f64 / expected as f64).min(100.0)
+    };
     Window {
         start,
         end,
@@ -98,6 +106,24 @@ mod tests {
         assert_eq!(window(&h, at(90), at(91), at(95)).percent, 0.0);
         // Never above 100.
         assert_eq!(window(&h, at(90), at(29), at(90)).percent, 100.0);
+    }
+
+    #[test]
+    fn the_full_window_shortcut_agrees_with_the_division() {
+        // Samples every 30 s with gaps, windows of every length from 0 to 400 s at
+        // every offset: percent is min(100, 100 * count / max(1, ceil(length / period))).
+        let h = history(&[0, 30, 60, 150, 180, 210, 240, 360]);
+        for from in -60..400 {
+            for length in 0..400 {
+                let (a, b) = (at(from), at(from + length));
+                let w = window(&h, at(400), a, b);
+                let ticks = length * TICKS_PER_SECOND;
+                let period = 30 * TICKS_PER_SECOND;
+                let expected = (ticks / period + i64::from(ticks % period != 0)).max(1);
+                let percent = (100.0 * (w.end - w.start) as f64 / expected as f64).min(100.0);
+                assert_eq!(w.percent, percent, "({from}, {}]", from + length);
+            }
+        }
     }
 
     #[test]
