@@ -395,13 +395,10 @@ mod tests {
         cases.extend((0..=60).map(|k| 2f64.powi(k)));
         cases.extend((0..=60).map(|k| -(2f64.powi(k) - 1.0)));
         // Bit patterns from a fixed SplitMix64 sequence: every exponent and sign.
-        let mut state = 0x5eed_u64;
+        let mut rng = crate::eval::interpreter::SplitMix64(0x5eed);
         for _ in 0..200_000 {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            cases.push(f64::from_bits(z ^ (z >> 31)));
+            let z = rng.next_u64();
+            cases.push(f64::from_bits(z));
             // And small numbers with few decimals, as formulas compute them.
             cases.push((z % 2_000_000_000) as f64 / 1000.0 - 1e6);
         }
