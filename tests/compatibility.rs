@@ -11,7 +11,7 @@ const DOC: &str = include_str!("../COMPATIBILITY.md");
 fn test_functions() -> String {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut all = String::new();
-    let mut dirs = vec![root.join("src"), root.join("tests")];
+    let mut dirs = vec![root.join("src"), root.join("tests"), root.join("crates")];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).expect("the source folders are readable") {
             let path = entry.expect("a directory entry").path();

@@ -24,7 +24,7 @@ struct Case {
 }
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/cases")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/cases")
 }
 
 /// Every case, or `None` (after saying so) when the shared folder is absent. Panics when

@@ -21,8 +21,8 @@ use batchscale::snapshot::Snapshot;
 use batchscale::syntax::span::LineIndex;
 use batchscale::time::Interval;
 
-const DOC: &str = include_str!("../docs/diagnostics.md");
-const CODES_SOURCE: &str = include_str!("../src/diagnostic.rs");
+const DOC: &str = include_str!("../../../docs/diagnostics.md");
+const CODES_SOURCE: &str = include_str!("../../../src/diagnostic.rs");
 
 /// An example of `docs/diagnostics.md`: the code whose section it is in, its text (with
 /// the block's `pad=`, `repeat=` and `newline=` applied), and how to run it.

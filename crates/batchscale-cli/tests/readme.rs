@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-const README: &str = include_str!("../README.md");
+const README: &str = include_str!("../../../README.md");
 
 /// Every fenced block that starts with `$ batchscale ...`: the arguments and the text shown.
 fn examples() -> Vec<(Vec<String>, String)> {
@@ -32,7 +32,7 @@ fn readme_shows_what_the_commands_print() {
     for (args, shown) in examples {
         let output = Command::new(env!("CARGO_BIN_EXE_batchscale"))
             .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
             .env("NO_COLOR", "1")
             .output()
             .expect("the binary runs");
@@ -53,7 +53,7 @@ fn readme_shows_what_the_commands_print() {
 
 #[test]
 fn readme_quick_start_names_files_that_exist() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let quick = README
         .lines()
         .find(|l| l.starts_with("cargo run --release -- eval "))
