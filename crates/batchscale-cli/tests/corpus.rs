@@ -22,7 +22,8 @@ struct Case {
 }
 
 fn corpus() -> Option<Vec<Case>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/corpus.jsonl");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/corpus.jsonl");
     let Ok(text) = std::fs::read_to_string(&path) else {
         eprintln!(
             "skipped: {} is absent (the corpus lives beside the checkout)",
