@@ -2,6 +2,7 @@
 //! statement count), then evaluation of a compiled formula against snapshots.
 
 use crate::check;
+use crate::decision::Decision;
 use crate::diagnostic::{Diagnostic, codes};
 use crate::eval::compile::{self, Program, Slot};
 use crate::eval::interpreter::{self, Outcome};
@@ -73,6 +74,8 @@ pub struct Evaluation {
     pub error_span: Option<Span>,
     /// What this run did that deserves a look (run-time warnings).
     pub warnings: Vec<Diagnostic>,
+    /// What the pool gets from the run; `None` when it failed.
+    pub decision: Option<Decision>,
 }
 
 impl Evaluation {
@@ -243,7 +246,9 @@ impl CompiledFormula {
             .iter()
             .map(|w| Diagnostic::warning(w.code, w.span, w.message.clone()))
             .collect();
+        let decision = Decision::from_outcome(&outcome);
         Evaluation {
+            decision,
             run: AutoScaleRun {
                 timestamp: crate::format::format_run_timestamp(now),
                 results,

@@ -87,6 +87,7 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+pub mod decision;
 pub mod diagnostic;
 pub mod engine;
 pub mod eval;
@@ -97,12 +98,16 @@ pub mod syntax;
 pub mod time;
 pub mod time_text;
 
+pub use check::builtins::{DeallocationOption, Metric};
+pub use decision::Decision;
 pub use diagnostic::{Diagnostic, Severity};
 pub use engine::{
     CompiledFormula, Evaluation, Rejection, Validation, evaluate_auto_scale, validate,
 };
+pub use eval::interpreter::Outcome;
 pub use run::{AutoScaleRun, BatchError};
-pub use snapshot::{Snapshot, SnapshotError};
+pub use snapshot::{MetricHistories, PoolState, PushError, SampleHistory, Snapshot, SnapshotError};
+pub use time::{Interval, Timestamp};
 
 /// The README's examples, run as doctests so they cannot drift.
 #[cfg(doctest)]

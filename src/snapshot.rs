@@ -125,6 +125,34 @@ impl SampleHistory {
         })
     }
 
+    /// Appends a sample after the last one: the way a live pool's history grows (a
+    /// simulator or an emulator adds one every 30 s). The history stays sorted, without
+    /// duplicate times, and finite; a sample that would break that is refused and the
+    /// history is left as it was.
+    pub fn push(&mut self, time: Timestamp, value: f64) -> Result<(), PushError> {
+        if !value.is_finite() {
+            return Err(PushError::NotFinite { time, value });
+        }
+        if let Some(&last) = self.times.last()
+            && time <= last
+        {
+            return Err(PushError::NotAfterLast { time, last });
+        }
+        self.times.push(time);
+        self.values.push(value);
+        Ok(())
+    }
+
+    /// Forgets every sample taken before `horizon` (a retention window): what a pool
+    /// keeps is bounded by time, not by how long it has run.
+    pub fn drop_before(&mut self, horizon: Timestamp) {
+        let keep_from = self.times.partition_point(|&t| t < horizon);
+        if keep_from > 0 {
+            self.times.drain(..keep_from);
+            self.values.drain(..keep_from);
+        }
+    }
+
     /// The number of samples.
     pub fn len(&self) -> usize {
         self.times.len()
@@ -133,6 +161,18 @@ impl SampleHistory {
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
+}
+
+/// Why [`SampleHistory::push`] refused a sample.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PushError {
+    /// Samples are finite numbers.
+    #[error("a sample's value must be a finite number, not {value} (at {time:?})")]
+    NotFinite { time: Timestamp, value: f64 },
+    /// Samples come in time order, one per instant.
+    #[error("a sample at {time:?} does not come after the last one, at {last:?}")]
+    NotAfterLast { time: Timestamp, last: Timestamp },
 }
 
 /// All 17 metrics' histories, indexed by [`Metric::index`] (absent metrics: empty, 30 s).
@@ -156,6 +196,11 @@ impl MetricHistories {
 
     pub fn set(&mut self, metric: Metric, history: SampleHistory) {
         self.histories[metric.index()] = history;
+    }
+
+    /// One metric's history, to append to or trim.
+    pub fn get_mut(&mut self, metric: Metric) -> &mut SampleHistory {
+        &mut self.histories[metric.index()]
     }
 
     /// Every metric with its history, in [`Metric::ALL`] order.
@@ -266,6 +311,22 @@ impl Snapshot {
             root.insert("randomSeed".into(), seed.into());
         }
         Value::Object(root)
+    }
+}
+
+/// Writes [`Snapshot::to_json`]'s shape, so that a snapshot built in code (by a simulator,
+/// say) can be saved and replayed with `batchscale eval --pool`.
+impl serde::Serialize for Snapshot {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
+/// Reads the shape [`Snapshot::from_json`] reads, with the same checks (use `from_json`
+/// for errors that carry the file name, line and column).
+impl<'de> Deserialize<'de> for Snapshot {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Snapshot, D::Error> {
+        RawSnapshot::deserialize(deserializer).map(|raw| raw.0)
     }
 }
 
@@ -1081,6 +1142,54 @@ impl<'de> Visitor<'de> for SampleTimeSeed<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn push_keeps_a_history_sorted_unique_and_finite() {
+        let t = |s: i64| {
+            Timestamp::from_ticks(s * TICKS_PER_SECOND + 63_800_000_000 * TICKS_PER_SECOND).unwrap()
+        };
+        let mut history = SampleHistory::default();
+        history.push(t(0), 1.0).unwrap();
+        history.push(t(30), 2.0).unwrap();
+        assert_eq!(
+            history.push(t(30), 3.0),
+            Err(PushError::NotAfterLast {
+                time: t(30),
+                last: t(30)
+            })
+        );
+        assert!(matches!(
+            history.push(t(10), 3.0),
+            Err(PushError::NotAfterLast { .. })
+        ));
+        assert!(matches!(
+            history.push(t(60), f64::NAN),
+            Err(PushError::NotFinite { .. })
+        ));
+        assert_eq!(
+            (history.times.as_slice(), history.values.as_slice()),
+            (&[t(0), t(30)][..], &[1.0, 2.0][..])
+        );
+        history.push(t(60), 3.0).unwrap();
+        history.drop_before(t(30));
+        assert_eq!(history.times, vec![t(30), t(60)]);
+        assert_eq!(history.values, vec![2.0, 3.0]);
+        history.drop_before(t(0));
+        assert_eq!(history.len(), 2);
+        history.drop_before(t(90));
+        assert!(history.is_empty());
+    }
+
+    #[test]
+    fn a_snapshot_serialises_to_what_it_reads() {
+        let text = r#"{"evaluationTime":"2024-05-01T10:00:00Z","pool":{"currentDedicatedNodes":2},
+            "metrics":{"$ActiveTasks":{"start":"2024-05-01T09:59:00Z","values":[1,null,3]}},"randomSeed":7}"#;
+        let snapshot = Snapshot::from_json(text, "s.json").unwrap();
+        let written = serde_json::to_string(&snapshot).unwrap();
+        let back: Snapshot = serde_json::from_str(&written).unwrap();
+        assert_eq!(back, snapshot);
+    }
+
     use super::*;
 
     /// The contract's example, also a fixture for the CLI's tests.

@@ -35,6 +35,12 @@ impl Timestamp {
         self.0
     }
 
+    /// Parses RFC 3339 text (`2025-01-06T00:00:00Z`, up to 7 fractional digits, any
+    /// offset), as snapshots write `evaluationTime`.
+    pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
+        crate::time_text::parse_rfc3339(text)
+    }
+
     pub fn from_datetime(dt: DateTime<Utc>) -> Option<Timestamp> {
         let secs = dt.timestamp();
         let sub = i64::from(dt.timestamp_subsec_nanos()) / 100;
@@ -132,6 +138,18 @@ impl Interval {
 
     pub fn ticks(self) -> i64 {
         self.0
+    }
+
+    /// A duration as an interval, truncated to whole 100-ns ticks; `None` beyond the
+    /// 64-bit tick range (about 29,000 years).
+    pub fn from_duration(duration: std::time::Duration) -> Option<Interval> {
+        let ticks = duration.as_nanos() / 100;
+        i64::try_from(ticks).ok().map(Interval)
+    }
+
+    /// Whole seconds as an interval; `None` beyond the 64-bit tick range.
+    pub fn from_seconds(seconds: i64) -> Option<Interval> {
+        seconds.checked_mul(TICKS_PER_SECOND).map(Interval)
     }
 
     pub fn checked_add(self, other: Interval) -> Option<Interval> {
