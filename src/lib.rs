@@ -102,7 +102,9 @@ pub use check::builtins::{DeallocationOption, Metric};
 pub use decision::Decision;
 pub use diagnostic::{Diagnostic, Severity};
 pub use engine::{
-    CompiledFormula, Evaluation, Rejection, Validation, evaluate_auto_scale, validate,
+    CompiledFormula, DEFAULT_INTERVAL, Evaluation, MAX_FORMULA_LENGTH, MAX_INTERVAL,
+    MAX_STATEMENTS, MIN_INTERVAL, Rejection, Validation, check_interval, evaluate_auto_scale,
+    validate,
 };
 pub use eval::interpreter::Outcome;
 pub use run::{AutoScaleRun, BatchError};

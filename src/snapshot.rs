@@ -387,7 +387,7 @@ fn format_timestamp(time: Timestamp) -> String {
 }
 
 /// ISO 8601 duration: `PT30S`, `PT0.5S`, `PT1H30M`, `P1DT2H`, `PT0S`, `-PT5S`.
-fn format_interval(interval: Interval) -> String {
+pub(crate) fn format_interval(interval: Interval) -> String {
     let mut out = String::new();
     if interval.ticks() < 0 {
         out.push('-');

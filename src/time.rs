@@ -41,6 +41,13 @@ impl Timestamp {
         crate::time_text::parse_rfc3339(text)
     }
 
+    /// RFC 3339 in UTC with the fraction to 7 digits, trailing zeros removed and left out
+    /// when zero (`2024-05-01T10:00:00Z`, `2023-03-13T20:30:20.7113952Z`): the
+    /// AutoScaleRun `timestamp` rule, which the REST shapes use for every time.
+    pub fn to_rfc3339(self) -> String {
+        crate::format::format_run_timestamp(self)
+    }
+
     pub fn from_datetime(dt: DateTime<Utc>) -> Option<Timestamp> {
         let secs = dt.timestamp();
         let sub = i64::from(dt.timestamp_subsec_nanos()) / 100;
@@ -145,6 +152,23 @@ impl Interval {
     pub fn from_duration(duration: std::time::Duration) -> Option<Interval> {
         let ticks = duration.as_nanos() / 100;
         i64::try_from(ticks).ok().map(Interval)
+    }
+
+    /// Parses an ISO 8601 duration (`PT30S`, `PT0.5S`, `P1DT2H`, `PT15M00S`).
+    pub fn parse_iso8601(text: &str) -> Result<Interval, String> {
+        crate::time_text::parse_iso8601_duration(text)
+    }
+
+    /// Parses the forms `check --interval` takes: ISO 8601 (`PT15M`) or the short form
+    /// (`15m`, `90s`, `1h30m`, `2d`).
+    pub fn parse_arg(text: &str) -> Result<Interval, String> {
+        crate::time_text::parse_interval_arg(text)
+    }
+
+    /// The canonical short ISO 8601 form: `PT6M`, `PT1M30S`, `PT1.5S`, `P7D`, `P1DT1H`,
+    /// zero as `PT0S`; what snapshots and the REST shapes write.
+    pub fn to_iso8601(self) -> String {
+        crate::snapshot::format_interval(self)
     }
 
     /// Whole seconds as an interval; `None` beyond the 64-bit tick range.
@@ -270,5 +294,45 @@ mod tests {
         assert_eq!(Interval(1).checked_div_f64(0.0), None);
         assert_eq!(Interval(i64::MAX).checked_add(Interval(1)), None);
         assert_eq!(Interval(i64::MIN).checked_neg(), None);
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn intervals_print_in_the_short_iso_form() {
+        for (text, short) in [
+            ("PT15M00S", "PT15M"),
+            ("PT06M00S", "PT6M"),
+            ("PT90S", "PT1M30S"),
+            ("PT1.5S", "PT1.5S"),
+            ("P7D", "P7D"),
+            ("P1DT1H", "P1DT1H"),
+            ("PT0S", "PT0S"),
+        ] {
+            assert_eq!(
+                Interval::parse_iso8601(text).unwrap().to_iso8601(),
+                short,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            Interval::parse_arg("15m").unwrap(),
+            Interval(15 * TICKS_PER_MINUTE)
+        );
+        assert_eq!(
+            Interval::from_duration(std::time::Duration::from_millis(1500)),
+            Some(Interval(15 * TICKS_PER_SECOND / 10))
+        );
+    }
+
+    #[test]
+    fn timestamps_print_with_seven_digits_at_most() {
+        let t = Timestamp::parse_rfc3339("2023-03-13T20:30:20.7113952Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2023-03-13T20:30:20.7113952Z");
+        let t = Timestamp::parse_rfc3339("2024-05-01T12:00:00+02:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2024-05-01T10:00:00Z");
     }
 }
