@@ -13,7 +13,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod input;
 pub mod model;
 pub mod random;
+pub mod scenario;
 mod serde_helpers;
 pub mod stats;

@@ -166,6 +166,10 @@ pub struct ModelParams {
     /// its allocation delay. Under `taskcompletion`/`retaineddata` a node leaves at the
     /// later of this and the end of its last task.
     pub removal_delay: Delay,
+    /// From a task being placed on a node to it running (0: at once \[decided\]); the
+    /// task holds its slots meanwhile, and its queue wait runs to the end of it.
+    #[serde(with = "interval_ticks", default)]
+    pub placement_latency: Interval,
     /// A sample taken at `t` becomes visible to formulas at `t + ingestion_lag`.
     #[serde(with = "interval_ticks")]
     pub ingestion_lag: Interval,
@@ -201,6 +205,7 @@ impl ModelParams {
             },
             start_delay: Delay::fixed(minute),
             removal_delay: Delay::ZERO,
+            placement_latency: Interval::ZERO,
             ingestion_lag: Interval(15 * TICKS_PER_SECOND),
             sample_drop: 0.0,
             history_retention: Interval(7 * 24 * TICKS_PER_HOUR),
@@ -1464,7 +1469,7 @@ impl Model {
                 self.tasks.last_end = Some(self.now);
             } else {
                 self.tasks.requeued += 1;
-                self.tasks.wasted_ticks += (self.now - run.started) as u128;
+                self.tasks.wasted_ticks += (self.now - run.started).max(0) as u128;
                 self.enqueue(run.task);
             }
         }
@@ -1591,25 +1596,22 @@ impl Model {
 
     fn start_task(&mut self, id: u64, mut task: Task) {
         let mark = self.mark(id);
+        let started = self.now + self.params.placement_latency.ticks().max(0);
         if !task.started_before {
             task.started_before = true;
             self.tasks
                 .queue_wait
-                .record((self.now - task.submitted) as u64);
+                .record((started - task.submitted) as u64);
         }
         self.tasks.running += 1;
         let run = self.next_run;
         self.next_run += 1;
-        let end = self.now + task.duration;
+        let end = started + task.duration;
         let node = self.nodes.get_mut(&id).expect("a node of the pool");
         node.used_slots += task.slots;
         node.load += u64::from(task.slots) * u64::from(task.cpu);
         node.tasks_run += 1;
-        node.running.push(RunningTask {
-            task,
-            started: self.now,
-            run,
-        });
+        node.running.push(RunningTask { task, started, run });
         self.commit(id, mark);
         self.schedule(end, EventKind::TaskEnd { node: id, run });
     }
