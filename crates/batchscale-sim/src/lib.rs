@@ -19,3 +19,4 @@ pub mod random;
 pub mod scenario;
 mod serde_helpers;
 pub mod stats;
+pub mod workload;
