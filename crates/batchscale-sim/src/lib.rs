@@ -16,7 +16,9 @@
 pub mod input;
 pub mod model;
 pub mod random;
+pub mod report;
 pub mod scenario;
 mod serde_helpers;
+pub mod sim;
 pub mod stats;
 pub mod workload;

@@ -47,7 +47,7 @@ use batchscale::{
 use serde::{Deserialize, Serialize};
 
 use crate::random::{Delay, SplitMix64};
-use crate::serde_helpers::{interval_ticks, map_as_pairs};
+use crate::serde_helpers::{interval_ticks, map_as_pairs, timestamp_ticks};
 use crate::stats::Histogram;
 
 /// Samples are taken every 30 s \[doc\], on every :00 and :30 second.
@@ -464,6 +464,9 @@ struct Node {
     /// Counts removals and take-backs; leave timers carry it.
     leave_gen: u32,
     allocated: i64,
+    /// When the resize that allocated it happened (its join for nodes present from the
+    /// start).
+    requested: i64,
     state: NodeState,
     state_since: i64,
     tasks_run: u64,
@@ -533,6 +536,8 @@ impl PartialOrd for Event {
 struct PendingJoin {
     priority: Priority,
     due: i64,
+    /// When the resize that scheduled it happened.
+    requested: i64,
 }
 
 /// A sample taken but not yet visible (ingestion lag), one value per [`GENERATED`]
@@ -631,6 +636,22 @@ pub struct Model {
     record_ticks: bool,
     #[serde(skip)]
     ticks: Vec<TickRecord>,
+    watch_usable: bool,
+    first_usable: Option<FirstUsable>,
+}
+
+/// The first node to become usable after [`Model::watch_first_usable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstUsable {
+    /// When it became usable.
+    #[serde(with = "timestamp_ticks")]
+    pub ready: Timestamp,
+    /// When it joined the pool.
+    #[serde(with = "timestamp_ticks")]
+    pub joined: Timestamp,
+    /// When the resize that allocated it happened.
+    #[serde(with = "timestamp_ticks")]
+    pub requested: Timestamp,
 }
 
 fn ts(ticks: i64) -> Timestamp {
@@ -692,6 +713,8 @@ impl Model {
             visible,
             record_ticks: false,
             ticks: Vec::new(),
+            watch_usable: false,
+            first_usable: None,
         }
     }
 
@@ -998,6 +1021,18 @@ impl Model {
         self.flush_visible();
     }
 
+    /// Notes the next node to become usable (`idle` or `running`) from now on; read it
+    /// with [`Model::first_usable`].
+    pub fn watch_first_usable(&mut self) {
+        self.watch_usable = true;
+        self.first_usable = None;
+    }
+
+    /// The node noted by [`Model::watch_first_usable`], once one became usable.
+    pub fn first_usable(&self) -> Option<FirstUsable> {
+        self.first_usable
+    }
+
     /// Starts or stops keeping a [`TickRecord`] for every sample tick taken; take them
     /// with [`Model::drain_ticks`].
     pub fn record_ticks(&mut self, on: bool) {
@@ -1047,7 +1082,8 @@ impl Model {
         match kind {
             EventKind::Join { join } => {
                 if let Some(pending) = self.joins.remove(&join) {
-                    self.join_node(pending.priority, false);
+                    let id = self.join_node(pending.priority, false);
+                    self.nodes.get_mut(&id).expect("joined").requested = pending.requested;
                     self.place();
                 }
             }
@@ -1243,6 +1279,7 @@ impl Model {
             leaving: None,
             leave_gen: 0,
             allocated: self.now,
+            requested: self.now,
             state: NodeState::Starting,
             state_since: self.now,
             tasks_run: 0,
@@ -1355,7 +1392,14 @@ impl Model {
                 let join = self.next_join;
                 self.next_join += 1;
                 let due = self.now + delay;
-                self.joins.insert(join, PendingJoin { priority, due });
+                self.joins.insert(
+                    join,
+                    PendingJoin {
+                        priority,
+                        due,
+                        requested: self.now,
+                    },
+                );
                 self.schedule(due, EventKind::Join { join });
             }
         } else if target < have {
@@ -1523,10 +1567,20 @@ impl Model {
             node.state_since = now;
         }
         let (used, load, priority) = (node.used_slots, node.load, node.priority);
+        let (allocated, requested) = (node.allocated, node.requested);
         self.counts[priority.index()][state.index()] += 1;
-        if matches!(state, NodeState::Idle | NodeState::Running) {
+        let usable = |s: Option<NodeState>| matches!(s, Some(NodeState::Idle | NodeState::Running));
+        if usable(Some(state)) {
             self.usable_used += u64::from(used);
             self.usable_load += load;
+            if self.watch_usable && !usable(before.state) {
+                self.watch_usable = false;
+                self.first_usable = Some(FirstUsable {
+                    ready: ts(now),
+                    joined: ts(allocated),
+                    requested: ts(requested),
+                });
+            }
         }
         let key = self.index_key(&self.nodes[&id], id);
         if before.index_key != key {

@@ -42,3 +42,21 @@ pub mod interval_ticks {
         i64::deserialize(deserializer).map(Interval)
     }
 }
+
+/// A [`batchscale::Timestamp`] written as its tick count.
+pub mod timestamp_ticks {
+    use batchscale::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    /// Writes the ticks.
+    pub fn serialize<S: Serializer>(time: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(time.ticks())
+    }
+
+    /// Reads the ticks.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let ticks = i64::deserialize(deserializer)?;
+        Timestamp::from_ticks(ticks)
+            .ok_or_else(|| de::Error::custom("a time outside the years 1 to 9999"))
+    }
+}
