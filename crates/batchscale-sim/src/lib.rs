@@ -15,6 +15,7 @@
 
 pub mod input;
 pub mod model;
+pub mod plot;
 pub mod random;
 pub mod report;
 pub mod scenario;
