@@ -22,4 +22,5 @@ pub mod scenario;
 mod serde_helpers;
 pub mod sim;
 pub mod stats;
+pub mod synthetic;
 pub mod workload;

@@ -638,6 +638,12 @@ pub struct Model {
     ticks: Vec<TickRecord>,
     watch_usable: bool,
     first_usable: Option<FirstUsable>,
+    /// Whether any metric has a recorded source.
+    #[serde(default)]
+    has_recorded: bool,
+    /// When the histories are next checked against the retention's slack.
+    #[serde(default)]
+    next_trim: i64,
 }
 
 /// The first node to become usable after [`Model::watch_first_usable`].
@@ -715,6 +721,8 @@ impl Model {
             ticks: Vec::new(),
             watch_usable: false,
             first_usable: None,
+            has_recorded: false,
+            next_trim: i64::MIN,
         }
     }
 
@@ -1007,6 +1015,7 @@ impl Model {
     /// visible at their time plus the ingestion lag (drops do not apply), whatever the
     /// pool does. The metric's history so far is cleared.
     pub fn set_recorded(&mut self, metric: Metric, series: &SampleHistory) {
+        self.has_recorded = true;
         self.sources[metric.index()] = Source::Recorded {
             times: series.times.iter().map(|t| t.ticks()).collect(),
             values: series.values.clone(),
@@ -1236,6 +1245,9 @@ impl Model {
             }
         }
         for metric in Metric::ALL {
+            if !self.has_recorded {
+                break;
+            }
             if let Source::Recorded {
                 times,
                 values,
@@ -1249,8 +1261,14 @@ impl Model {
                 }
             }
         }
+        // Trimming by the slack is checked now and then: the slack is an eighth of the
+        // retention, checking every sixteenth keeps the histories under 9/8 of it.
         let retention = self.params.history_retention.ticks();
         let slack = (retention / 8).max(SAMPLE_PERIOD);
+        if self.now < self.next_trim {
+            return;
+        }
+        self.next_trim = self.now.saturating_add(slack / 2);
         let horizon = self.now.saturating_sub(retention);
         for metric in Metric::ALL {
             let history = self.visible.metrics.get_mut(metric);

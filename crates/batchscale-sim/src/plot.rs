@@ -278,8 +278,11 @@ mod tests {
     fn the_axis_counts_whole_units_from_a_round_origin() {
         let start = Timestamp::parse_rfc3339("2025-01-06T09:00:49Z").unwrap();
         let axis = Axis::new(start, 5.0 * 24.0);
+        assert_eq!(axis.unit, 12 * TICKS_PER_HOUR);
+        assert_eq!(axis.label(1.0), "Mon 06 12:00");
+        assert_eq!(axis.label(2.0), "Tue 07 00:00");
+        let axis = Axis::new(start, 7.0 * 24.0);
         assert_eq!(axis.unit, 24 * TICKS_PER_HOUR);
-        assert_eq!(axis.label(1.0), "Tue 07 00:00");
         assert_eq!(axis.label(1.5), "Tue 07 12:00");
         let axis = Axis::new(start, 3.0);
         assert_eq!(axis.label(10.0), "Mon 06 10:00");

@@ -73,7 +73,11 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             |((slots, d, lp, pack, random), (alloc, boot, lag, drop, hazard), (cap, removal))| {
                 let mut s = Scenario::default();
                 s.params.task_slots_per_node = slots;
-                s.params.node_fill = if pack { NodeFill::Pack } else { NodeFill::Spread };
+                s.params.node_fill = if pack {
+                    NodeFill::Pack
+                } else {
+                    NodeFill::Spread
+                };
                 s.params.removal_order = if random {
                     RemovalOrder::Random
                 } else {
@@ -95,7 +99,13 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 
 fn tasks() -> impl Strategy<Value = Vec<(i64, TaskSpec)>> {
     proptest::collection::vec(
-        (0i64..6 * 60, 0i64..120, 1u32..=5, -1i32..=1, proptest::option::of(0.0f64..=100.0)),
+        (
+            0i64..6 * 60,
+            0i64..120,
+            1u32..=5,
+            -1i32..=1,
+            proptest::option::of(0.0f64..=100.0),
+        ),
         0..40,
     )
     .prop_map(|v| {
