@@ -285,6 +285,6 @@ mod tests {
         assert_eq!(axis.unit, 24 * TICKS_PER_HOUR);
         assert_eq!(axis.label(1.5), "Tue 07 12:00");
         let axis = Axis::new(start, 3.0);
-        assert_eq!(axis.label(10.0), "Mon 06 10:00");
+        assert_eq!(axis.label(1.0), "Mon 06 10:00");
     }
 }
