@@ -271,7 +271,7 @@ fn the_same_inputs_give_byte_identical_files_in_separate_processes() {
 }
 
 #[test]
-fn seeds_report_p50_p95_max_and_do_not_depend_on_the_thread_count() {
+fn decided_seeds_report_p50_p95_max_with_the_first_seed_and_do_not_depend_on_threads() {
     let run = |threads: &str| {
         let o = Command::new(env!("CARGO_BIN_EXE_batchscale"))
             .args([
@@ -312,7 +312,7 @@ fn seeds_report_p50_p95_max_and_do_not_depend_on_the_thread_count() {
 }
 
 #[test]
-fn compare_reports_both_formulas_and_writes_both_runs() {
+fn decided_compare_writes_a_and_b_and_one_plot_with_both() {
     let dir = temp_dir("compare");
     let out = dir.join("out").display().to_string();
     let o = simulate(&[
@@ -623,4 +623,29 @@ fn a_formula_that_fails_every_evaluation_is_reported_not_fatal() {
         8
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn decided_interval_takes_the_forms_of_check_interval() {
+    let run = |interval: &str| {
+        let o = simulate(&[
+            "examples/working-hours.formula",
+            "--duration",
+            "2h",
+            "--interval",
+            interval,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        (
+            v["evaluations"]["total"].clone(),
+            v["parameters"]["interval"].clone(),
+        )
+    };
+    let short = run("10m");
+    assert_eq!(short, (serde_json::json!(12), serde_json::json!(600)));
+    assert_eq!(run("PT10M"), short);
+    assert_eq!(run("PT600S"), short);
 }

@@ -128,7 +128,7 @@ fn a_task_needing_more_slots_than_a_node_has_never_runs_and_stays_active() {
 }
 
 #[test]
-fn a_big_task_waiting_for_room_lets_smaller_ones_through() {
+fn decided_a_big_task_waiting_for_room_lets_smaller_ones_through() {
     let mut m = pool(0, 0, 2);
     m.add_initial_nodes(1, 0);
     m.submit(&task(10));
@@ -162,7 +162,7 @@ fn job_priority_goes_first_then_submit_order() {
 }
 
 #[test]
-fn shrinking_cancels_joins_first_then_removes_idle_nodes_newest_first() {
+fn decided_shrinking_cancels_the_latest_joins_first_then_removes_nodes() {
     let mut m = pool(10 * M, 0, 1);
     m.add_initial_nodes(3, 0);
     m.submit(&task(60)); // on node 1
@@ -210,7 +210,7 @@ fn decided_removal_order_is_idle_first_then_fewest_running_tasks_newest_first() 
 }
 
 #[test]
-fn requeued_tasks_go_back_ahead_of_later_arrivals_and_their_work_is_lost() {
+fn decided_requeued_tasks_go_back_ahead_of_later_arrivals_and_their_work_is_lost() {
     let mut m = pool(0, 0, 1);
     m.add_initial_nodes(1, 0);
     m.submit(&task(30)); // A, running
@@ -359,7 +359,7 @@ fn remove_all_empties_the_pool_and_requeues_every_task() {
 }
 
 #[test]
-fn events_due_at_one_instant_fire_in_scheduling_order() {
+fn decided_events_due_at_one_instant_fire_in_scheduling_order() {
     // Two tasks on one 1-slot node's queue end at the same instant as a node joins:
     // the task end scheduled first fires first, and the queued task goes to the node
     // that is free first (node 1, then the newcomer gets the next).
@@ -412,7 +412,7 @@ fn decided_ingestion_lag_hides_samples_until_it_has_passed() {
 }
 
 #[test]
-fn a_sample_describes_the_state_after_every_event_at_its_tick() {
+fn decided_a_sample_describes_the_state_after_every_event_at_its_tick() {
     let mut p = params(0, 0, 1);
     p.ingestion_lag = Interval::ZERO;
     let mut m = Model::new(p, start(), 0);
@@ -431,7 +431,8 @@ fn a_sample_describes_the_state_after_every_event_at_its_tick() {
 }
 
 #[test]
-fn cpu_percent_is_busy_slots_over_usable_slots_or_the_tasks_cpu() {
+fn decided_cpu_percent_is_busy_slots_over_usable_slots_or_the_tasks_cpu_and_0_without_usable_nodes()
+{
     let mut p = params(0, 0, 4);
     p.ingestion_lag = Interval::ZERO;
     let mut m = Model::new(p, start(), 0);

@@ -596,7 +596,8 @@ mod tests {
     }
 
     #[test]
-    fn swf_reads_submit_run_time_and_processors_and_counts_skipped_records() {
+    fn decided_swf_submit_is_seconds_after_the_start_processors_fall_back_to_requested_and_skipped_records_count()
+     {
         let w = parse_swf(
             "; Version: 2.2\n; comment\n1 0 10 3600 4 -1 -1 4 -1 -1 1 1 1 1 1 -1 -1 -1\n2 60 0 -1 2 -1 -1 2 -1 -1 0 1 1 1 1 -1 -1 -1\n3 120 0 60 -1 -1 -1 2 -1 -1 1 1 1 1 1 -1 -1 -1\n",
             "t.swf",

@@ -48,7 +48,7 @@ fn n(x: Num) -> f64 {
 const PENDING: &str = "$TargetDedicatedNodes = max(0, $PendingTasks.GetSample(1));";
 
 #[test]
-fn one_task_a_minute_after_the_start_gets_its_node_when_the_rules_say() {
+fn decided_time_to_first_node_is_split_into_lag_wait_allocation_and_start() {
     // Evaluations at 00:00 (no sample yet: an empty vector, max(0, []) is 0) and 00:15 (sees the 00:14:30 sample of
     // one pending task); the node joins at 00:20 (5-min allocation), is usable at 00:21
     // (1-min start), and the task starts then.
@@ -124,7 +124,7 @@ fn terminate_on_a_scale_down_fails_the_running_tasks() {
 }
 
 #[test]
-fn a_task_needing_more_slots_than_a_node_has_is_reported_as_never_runnable() {
+fn decided_a_task_needing_more_slots_than_a_node_has_is_reported_as_never_runnable() {
     let mut sc = scenario(0, 0);
     sc.params.task_slots_per_node = 2;
     let s = run(inputs(
@@ -165,7 +165,7 @@ fn a_quota_caps_the_effective_target_and_the_raw_one_is_kept() {
 }
 
 #[test]
-fn truncation_alone_is_not_capping() {
+fn decided_truncation_alone_is_not_capping() {
     let s = run(inputs(
         "$TargetDedicatedNodes = 1.9;",
         scenario(0, 0),
@@ -236,7 +236,7 @@ fn a_formula_change_evaluates_at_once_and_restarts_the_schedule() {
 }
 
 #[test]
-fn under_and_over_provisioned_time_follow_the_queue_and_idle_nodes() {
+fn decided_under_and_over_provisioned_time_follow_the_queue_and_idle_nodes() {
     // A task waits from 00:00 until the node is usable at 00:06 (5 + 1 minutes); it
     // runs 10 minutes; the node then idles until the end at 01:00.
     let s = run(inputs(
