@@ -371,8 +371,8 @@ fn out_writes_the_time_series_with_the_spec_columns_one_row_per_tick() {
         lines.next().unwrap(),
         "time,targetDedicated,targetLowPriority,rawTargetDedicated,rawTargetLowPriority,dedicatedNodes,lowPriorityNodes,startingNodes,idleNodes,runningNodes,leavingNodes,preemptedNodes,usableNodes,activeTasks,runningTasks,pendingTasks,usedSlots,totalSlots,nodeHours,cost"
     );
-    // Three hours of 30-s ticks from the start.
-    assert_eq!(lines.clone().count(), 360);
+    // Ninety minutes of 30-s ticks from the start.
+    assert_eq!(lines.clone().count(), 180);
     assert!(lines.next().unwrap().starts_with("2025-01-06T09:00:00Z,"));
     let svg = read(&Path::new(&out).join("timeline.svg"));
     assert!(svg.starts_with("<svg"));
