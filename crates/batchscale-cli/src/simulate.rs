@@ -194,7 +194,6 @@ fn run_plan(
         outputs.snapshots = o.snapshots.as_deref();
     }
     let (summaries, first) = run_seeds(plan, seed, seeds, &mut outputs)?;
-    drop(outputs);
     if let Some(mut o) = opened {
         o.runs.flush()?;
         o.timeseries.flush()?;

@@ -14,6 +14,9 @@ use plotters::prelude::*;
 
 use crate::sim::PlotData;
 
+/// A line of the nodes panel: palette index, legend text, value, stroke width.
+type Line = (usize, &'static str, fn(&crate::sim::PlotPoint) -> f64, u32);
+
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 760;
 
@@ -217,7 +220,7 @@ fn draw(
                 .collect::<Vec<_>>()
         };
         let capped = data.points.iter().any(|p| p.raw_target > p.target);
-        let mut lines: Vec<(usize, &str, fn(&crate::sim::PlotPoint) -> f64, u32)> = vec![
+        let mut lines: Vec<Line> = vec![
             (4, "target (effective)", |p| p.target, 2),
             (2, "nodes in the pool", |p| p.nodes, 2),
             (3, "usable nodes", |p| p.usable, 2),

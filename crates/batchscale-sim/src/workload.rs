@@ -226,7 +226,9 @@ struct RawFields {
 
 fn seconds_to_interval(seconds: f64) -> Option<Interval> {
     let ticks = (seconds * TICKS_PER_SECOND as f64).round();
-    (ticks.is_finite() && ticks >= 0.0 && ticks < 1e18).then_some(Interval(ticks as i64))
+    (0.0..1e18)
+        .contains(&ticks)
+        .then_some(Interval(ticks as i64))
 }
 
 impl RawFields {
