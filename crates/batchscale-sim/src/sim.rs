@@ -896,19 +896,40 @@ pub fn run_seeds(
     outputs: &mut Outputs<'_>,
 ) -> io::Result<(Vec<Summary<Num>>, RunResult)> {
     use rayon::prelude::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
     let count = count.max(1);
+    // With several seeds, progress is the share of seeds done.
+    let progress = outputs.progress;
+    if count > 1 {
+        outputs.progress = None;
+    }
+    let done = AtomicU64::new(0);
+    let tick = || {
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let (Some(p), true) = (progress, count > 1) {
+            p(n as f64 / count as f64);
+        }
+    };
     let (head, rest) = rayon::join(
-        || plan.run(first, outputs),
+        || {
+            let r = plan.run(first, outputs);
+            tick();
+            r
+        },
         || {
             (1..count)
                 .into_par_iter()
                 .map(|i| {
-                    plan.run(first.wrapping_add(i), &mut Outputs::default())
-                        .map(|r| r.summary)
+                    let r = plan
+                        .run(first.wrapping_add(i), &mut Outputs::default())
+                        .map(|r| r.summary);
+                    tick();
+                    r
                 })
                 .collect::<io::Result<Vec<_>>>()
         },
     );
+    outputs.progress = progress;
     let head = head?;
     let mut summaries = vec![head.summary.clone()];
     summaries.extend(rest?);
