@@ -761,7 +761,10 @@ impl Model {
     /// not events: a tick is taken as the clock moves past it (or when a history at its
     /// instant is asked for), so nothing needs waking for it.
     pub fn next_event_time(&self) -> Option<Timestamp> {
-        self.events.peek().map(|e| ts(e.time))
+        // An event beyond the year 9999 (a pathological delay) is never.
+        self.events
+            .peek()
+            .and_then(|e| Timestamp::from_ticks(e.time))
     }
 
     /// Moves the clock to `t`, firing every event due at or before `t` in due order (ties:

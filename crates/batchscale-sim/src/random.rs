@@ -62,6 +62,9 @@ impl SplitMix64 {
     }
 }
 
+/// The longest delay a draw gives: 100 years (in ticks).
+pub const MAX_DELAY: i64 = 36_500 * 24 * 3600 * TICKS_PER_SECOND;
+
 /// The z-score of the 95th percentile of a standard normal distribution.
 const Z95: f64 = 1.644_853_626_951_472_2;
 
@@ -114,7 +117,7 @@ impl Delay {
     /// One draw, in ticks. A fixed delay consumes no random bits.
     pub fn sample(&self, rng: &mut SplitMix64) -> i64 {
         let seconds = match *self {
-            Delay::Fixed { value } => return value.max(0),
+            Delay::Fixed { value } => return value.clamp(0, MAX_DELAY),
             Delay::Uniform { min, max } => {
                 let (lo, hi) = (min.min(max) as f64, min.max(max) as f64);
                 (lo + (hi - lo) * rng.next_open01()) / TICKS_PER_SECOND as f64

@@ -19,6 +19,11 @@ use crate::input::{InputError, line_column, path_text};
 use crate::model::{CpuWithoutNodes, ModelParams, NodeFill, RemovalOrder};
 use crate::random::Delay;
 
+/// At most this many nodes of each priority, whatever the formula asks and the limits
+/// say \[decided\]: a safety ceiling, so that a formula returning 1e9 cannot make the
+/// simulator schedule a billion joins.
+pub const NODE_CEILING: u32 = 10_000;
+
 /// A duration as written in a scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Duration(pub Interval);
@@ -32,11 +37,19 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
-/// A non-negative duration: ISO 8601 or the short forms.
+/// The longest duration a scenario or the command line takes: 100 years.
+pub const MAX_DURATION: Interval = Interval(36_500 * 24 * 3600 * 10_000_000);
+
+/// A non-negative duration of at most 100 years: ISO 8601 or the short forms.
 pub fn parse_duration(text: &str) -> Result<Interval, String> {
     let interval = Interval::parse_arg(text)?;
     if interval.ticks() < 0 {
         return Err(format!("expected a duration of 0 or more, found {text:?}"));
+    }
+    if interval > MAX_DURATION {
+        return Err(format!(
+            "expected a duration of at most 100 years (36500d), found {text:?}"
+        ));
     }
     Ok(interval)
 }
@@ -601,7 +614,8 @@ impl Scenario {
         })
     }
 
-    /// The caps in force at `t`: (dedicated, low-priority) node counts.
+    /// The caps in force at `t`: (dedicated, low-priority) node counts, never above
+    /// [`NODE_CEILING`].
     pub fn caps_at(&self, t: Timestamp) -> (Option<u32>, Option<u32>) {
         let min = |a: Option<u32>, b: Option<u32>| match (a, b) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -619,7 +633,10 @@ impl Scenario {
             dedicated = min(dedicated, step.max_dedicated);
             low = min(low, step.max_low_priority);
         }
-        (dedicated, low)
+        (
+            min(dedicated, Some(NODE_CEILING)),
+            min(low, Some(NODE_CEILING)),
+        )
     }
 }
 
@@ -854,7 +871,7 @@ formula = "new.formula"
         .unwrap();
         let morning = Timestamp::parse_rfc3339("2025-01-06T11:00:00Z").unwrap();
         let noon = Timestamp::parse_rfc3339("2025-01-06T12:00:00Z").unwrap();
-        assert_eq!(s.caps_at(morning), (Some(2), None));
+        assert_eq!(s.caps_at(morning), (Some(2), Some(NODE_CEILING)));
         assert_eq!(s.caps_at(noon), (Some(1), Some(0)));
     }
 

@@ -397,6 +397,7 @@ impl Plan {
             "vmSize": s.vm_size,
             "initialDedicated": s.initial_dedicated,
             "initialLowPriority": s.initial_low_priority,
+            "nodeCeiling": crate::scenario::NODE_CEILING,
             "maxDedicated": s.max_dedicated,
             "maxLowPriority": s.max_low_priority,
             "dedicatedCores": s.dedicated_cores,

@@ -629,3 +629,23 @@ fn decided_failed_evaluations_are_marked_on_the_plot() {
         "failed marks are red"
     );
 }
+
+#[test]
+fn decided_targets_are_capped_at_10000_nodes_per_priority() {
+    let p = plan(
+        "$TargetDedicatedNodes = 1e9;"
+            .replace("1e9", "1000000000")
+            .as_str(),
+        fixed(0, 0),
+        Driver::Empty,
+        Some(Interval(10 * M)),
+    );
+    let (summary, lines) = run_with_lines(&p);
+    assert!(
+        lines[0].contains("\"effective\":{\"dedicated\":10000,"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(summary.node_hours.dedicated.0, 10_000.0 / 6.0);
+    assert_eq!(summary.capped_seconds.0, 600.0);
+}
