@@ -466,6 +466,7 @@ struct Node {
     allocated: i64,
     /// When the resize that allocated it happened (its join for nodes present from the
     /// start).
+    #[serde(default)]
     requested: i64,
     state: NodeState,
     state_since: i64,
@@ -537,6 +538,7 @@ struct PendingJoin {
     priority: Priority,
     due: i64,
     /// When the resize that scheduled it happened.
+    #[serde(default)]
     requested: i64,
 }
 
@@ -636,7 +638,9 @@ pub struct Model {
     record_ticks: bool,
     #[serde(skip)]
     ticks: Vec<TickRecord>,
+    #[serde(default)]
     watch_usable: bool,
+    #[serde(default)]
     first_usable: Option<FirstUsable>,
     /// Whether any metric has a recorded source.
     #[serde(default)]
