@@ -649,3 +649,23 @@ fn decided_interval_takes_the_forms_of_check_interval() {
     assert_eq!(run("PT10M"), short);
     assert_eq!(run("PT600S"), short);
 }
+
+#[test]
+fn every_bundled_example_runs() {
+    let readme = read(&Path::new(ROOT).join("examples/simulate/README.md"));
+    let mut ran = 0;
+    for line in readme.lines() {
+        let Some(command) = line
+            .split('`')
+            .find(|p| p.starts_with("batchscale simulate "))
+        else {
+            continue;
+        };
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let o = batchscale(&args);
+        assert_eq!(o.status.code(), Some(0), "{command}: {}", stderr(&o));
+        assert!(stdout(&o).contains("evaluations"), "{command}");
+        ran += 1;
+    }
+    assert_eq!(ran, 5, "the examples' README lists five commands");
+}

@@ -362,7 +362,6 @@ impl Plan {
                 json!({"distribution": "exponential", "mean": Num(seconds(mean))})
             }
         };
-        let name = |v: &dyn erased::Named| v.name();
         let all = [
             "taskSlotsPerNode",
             "nodeFill",
@@ -392,7 +391,7 @@ impl Plan {
             "interval": secs(self.interval),
             "duration": self.end.map(|e| secs(e.since(self.start))),
             "taskSlotsPerNode": p.task_slots_per_node,
-            "nodeFill": name(&p.node_fill),
+            "nodeFill": serde_name(&p.node_fill),
             "cores": s.cores,
             "vmSize": s.vm_size,
             "initialDedicated": s.initial_dedicated,
@@ -414,8 +413,8 @@ impl Plan {
             "ingestionLag": secs(p.ingestion_lag),
             "sampleDrop": Num(p.sample_drop),
             "historyRetention": secs(p.history_retention),
-            "removalOrder": name(&p.removal_order),
-            "cpuWithoutUsableNodes": name(&p.cpu_without_usable_nodes),
+            "removalOrder": serde_name(&p.removal_order),
+            "cpuWithoutUsableNodes": serde_name(&p.cpu_without_usable_nodes),
             "preemptionPerNodeHour": Num(p.preemption_per_node_hour),
             "recoveryDelay": delay(&p.recovery_delay),
             "dedicatedPerHour": s.dedicated_per_hour.map(Num),
@@ -431,17 +430,10 @@ impl Plan {
 }
 
 /// The serde name of a unit enum value (`"idle-first"`).
-mod erased {
-    pub trait Named {
-        fn name(&self) -> String;
-    }
-    impl<T: serde::Serialize> Named for T {
-        fn name(&self) -> String {
-            match serde_json::to_value(self) {
-                Ok(serde_json::Value::String(s)) => s,
-                other => format!("{other:?}"),
-            }
-        }
+fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
     }
 }
 
