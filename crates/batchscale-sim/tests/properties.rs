@@ -206,6 +206,17 @@ proptest! {
             + t.queued_at_end.0 + t.running_at_end.0;
         prop_assert_eq!(parts, t.submitted.0);
         prop_assert_eq!(t.submitted.0, case.tasks.iter().filter(|(at, _)| *at < case.hours * 60 * M).count() as f64);
+        // The parts of the time to first node are never negative and add up to it.
+        if let Some(f) = &s.time_to_first_node {
+            let parts = [f.sample_lag_and_window.0, f.wait_for_evaluation.0, f.allocation.0, f.start.0];
+            prop_assert!(parts.iter().all(|p| *p >= 0.0), "{:?}", parts);
+            prop_assert!((parts.iter().sum::<f64>() - f.total.0).abs() < 1e-6, "{:?} vs {}", parts, f.total.0);
+        }
+        // Idle and over-provisioned time fit in the run; billed hours do not exceed
+        // the nodes' time in the pool.
+        let span = case.hours as f64 * 3600.0;
+        prop_assert!(s.over_provisioned_seconds.0 <= span && s.under_provisioned_seconds.0 <= span);
+        prop_assert!(s.capped_seconds.0 <= span);
     }
 
     #[test]
