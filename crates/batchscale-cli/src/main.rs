@@ -6,6 +6,7 @@
 //! `--check` is not formatted); 2: the command itself could not run.
 
 mod render;
+mod simulate;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;
@@ -69,6 +70,7 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    Simulate(simulate::SimulateArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,6 +97,7 @@ fn main() -> ExitCode {
             format,
         } => check(&formulas, interval.as_deref(), format),
         Command::Fmt { formula, check } => fmt(&formula, check),
+        Command::Simulate(args) => Ok(simulate::run(args)),
     };
     match result {
         Ok(code) => code,
