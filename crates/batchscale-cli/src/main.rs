@@ -6,6 +6,7 @@
 //! `--check` is not formatted); 2: the command itself could not run.
 
 mod render;
+mod serve;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;
@@ -69,6 +70,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    #[command(about = "Emulate the Azure Batch pool API locally (azure-batch SDKs run unchanged)")]
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
             format,
         } => check(&formulas, interval.as_deref(), format),
         Command::Fmt { formula, check } => fmt(&formula, check),
+        Command::Serve(args) => return serve::run(args),
     };
     match result {
         Ok(code) => code,
