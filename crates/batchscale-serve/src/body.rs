@@ -625,6 +625,7 @@ pub fn pool_add(
 }
 
 /// A validated resize.
+#[derive(Debug)]
 pub struct Resize {
     /// New dedicated target, if given.
     pub dedicated: Option<u32>,

@@ -565,7 +565,9 @@ impl Emulator {
             _ => {}
         }
         pool.touch(now);
-        let run_at = pool.last_modified;
+        // The run happens at the clock's instant (its timestamp equals `lastModified` except
+        // after a second change at one manual-clock instant, which bumps it by 100 ns).
+        let run_at = now;
         ctx.now = run_at;
         let was_on = pool.autoscale.is_some();
         let auto = pool.autoscale.get_or_insert_with(|| AutoScale {

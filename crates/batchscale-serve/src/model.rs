@@ -740,7 +740,7 @@ impl NodeModel {
 mod tests {
     use super::*;
 
-    const T0: i64 = 638_500_000_000_000_000;
+    const T0: i64 = 638_500_000_200_000_000; // on a :00 or :30 second
 
     fn t(seconds: i64) -> Timestamp {
         Timestamp::from_ticks(T0 + seconds * TICKS_PER_SECOND).unwrap()
