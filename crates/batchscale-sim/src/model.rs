@@ -710,6 +710,22 @@ impl Model {
         &self.params
     }
 
+    /// Replaces the delays, the sample lag and the retention (an emulator restarted with
+    /// other flags), and, while the pool has no node, the slots per node and the fill
+    /// policy (a pool updated while empty). Events already scheduled keep their instants.
+    /// Returns `false`, changing nothing, if the slots or the fill would change while the
+    /// pool has nodes.
+    pub fn set_params(&mut self, params: ModelParams) -> bool {
+        let layout_changes = params.task_slots_per_node != self.params.task_slots_per_node
+            || params.node_fill != self.params.node_fill;
+        if layout_changes && !self.nodes.is_empty() {
+            return false;
+        }
+        self.visible.pool.task_slots_per_node = f64::from(params.task_slots_per_node.max(1));
+        self.params = params;
+        true
+    }
+
     /// The pool's creation instant.
     pub fn created(&self) -> Timestamp {
         ts(self.created)
