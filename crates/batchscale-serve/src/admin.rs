@@ -216,11 +216,12 @@ pub(crate) async fn handle(
                     }
                     shared.em.settle_pool(&account, &key);
                     let now = shared.em.now();
-                    let lag = shared.em.delays.sample_lag;
                     let body = shared
                         .em
-                        .pool(&account, id)
-                        .map(|p| p.snapshot_json(now, lag))
+                        .accounts
+                        .get_mut(&account)
+                        .and_then(|a| a.pools.get_mut(&key))
+                        .map(|p| p.snapshot_json(now))
                         .ok_or_else(ApiError::pool_not_found)?;
                     commit(app, &mut shared)?;
                     Ok(json_reply(body))
@@ -335,7 +336,8 @@ fn workload(app: &Arc<App>, account: &str, id: &str, bytes: &[u8]) -> Result<Rep
         if pool.state == crate::pool::Lifecycle::Deleting {
             return Err(ApiError::being_deleted(&pool.id).into());
         }
-        pool.model.submit(now, count as u32, slots as u32, duration);
+        let _ = now;
+        pool.model.submit(count as u32, slots as u32, duration);
     }
     shared.em.settle_pool(account, &key);
     let (a, r, s, f) = shared

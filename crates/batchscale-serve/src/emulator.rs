@@ -193,20 +193,25 @@ impl Emulator {
     }
 
     /// Adds a loaded pool (from the store) and schedules its timers.
-    pub fn insert_loaded(&mut self, account: &str, pool: Pool) {
+    pub fn insert_loaded(&mut self, account: &str, mut pool: Pool) {
+        pool.model.retime(self.timing());
         let key = pool.id.to_lowercase();
         let state = self.accounts.entry(account.to_string()).or_default();
         state.pools.insert(key.clone(), pool);
         self.schedule(account, &key);
     }
 
+    fn timing(&self) -> Timing {
+        Timing {
+            allocation: self.delays.allocation,
+            start: self.delays.start,
+            sample_lag: self.delays.sample_lag,
+        }
+    }
     fn ctx(&self, now: Timestamp) -> Ctx {
         Ctx {
             now,
-            timing: Timing {
-                allocation: self.delays.allocation,
-                start: self.delays.start,
-            },
+            timing: self.timing(),
             deletion: self.delays.deletion,
             sample_lag: self.delays.sample_lag,
         }
@@ -373,7 +378,7 @@ impl Emulator {
             extra: new.extra,
             injected: BTreeMap::new(),
             usage_cursor: now,
-            model: NodeModel::new(seed, now, new.task_slots, new.fill),
+            model: NodeModel::new(seed, now, new.task_slots, new.fill, self.timing()),
         };
         let ctx = self.ctx(now);
         let cores = cores_of(&pool.vm_size);
@@ -460,12 +465,12 @@ impl Emulator {
         check_condition(cond, pool, false)?;
         Self::active(pool)?;
         if !update.empty_only.is_empty()
-            && (!pool.model.nodes.is_empty() || pool.allocation != Allocation::Steady)
+            && (pool.model.node_count() > 0 || pool.allocation != Allocation::Steady)
         {
             return Err(ApiError::invalid_state(&format!(
                 "{} can change only while the pool has no nodes and is steady (it has {} nodes, allocationState {})",
                 update.empty_only.join(", "),
-                pool.model.nodes.len(),
+                pool.model.node_count(),
                 pool.allocation.name()
             )));
         }
@@ -487,12 +492,11 @@ impl Emulator {
         }
         if let Some(slots) = update.task_slots {
             pool.task_slots_per_node = slots;
-            pool.model.slots_per_node = slots;
         }
         if let Some(fill) = update.fill {
             pool.fill = fill;
-            pool.model.fill = fill;
         }
+        pool.model.relayout(pool.task_slots_per_node, pool.fill);
         pool.touch(now);
         let lm = pool.last_modified;
         self.changed(account, id);
@@ -623,9 +627,11 @@ impl Emulator {
         }
         self.settle_pool(account, &key);
         let pool = self
-            .pool(account, id)
+            .accounts
+            .get_mut(account)
+            .and_then(|a| a.pools.get_mut(&key))
             .ok_or_else(ApiError::pool_not_found)?;
-        let snapshot = pool.snapshot(now, self.delays.sample_lag);
+        let snapshot = pool.snapshot(now);
         Ok(formula.evaluate_at(&snapshot, now).run)
     }
 
@@ -708,13 +714,13 @@ impl Emulator {
         }
         let mut indices = Vec::new();
         for node_id in &remove.nodes {
-            match pool.model.node_index(node_id) {
-                Some(i) => indices.push(i),
+            match pool.model.find(node_id) {
+                Some(n) => indices.push(n),
                 None => return Err(ApiError::node_not_found(node_id)),
             }
         }
-        for &i in &indices {
-            if pool.model.nodes[i].dedicated {
+        for n in &indices {
+            if n.priority == batchscale_sim::model::Priority::Dedicated {
                 pool.target_dedicated = pool.target_dedicated.saturating_sub(1);
             } else {
                 pool.target_low_priority = pool.target_low_priority.saturating_sub(1);
@@ -724,8 +730,9 @@ impl Emulator {
         pool.resize_option = remove.option;
         pool.touch(now);
         pool.resize_errors.clear();
-        pool.model
-            .remove_nodes(&indices, now, remove.option, ctx.timing);
+        let ids: Vec<u64> = indices.iter().map(|n| n.id).collect();
+        pool.model.remove_nodes(&ids, remove.option);
+        let _ = ctx;
         pool.allocation = Allocation::Resizing;
         pool.allocation_transition_time = now;
         pool.resize_deadline = now.checked_add(pool.resize_timeout);

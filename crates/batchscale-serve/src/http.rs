@@ -1045,11 +1045,9 @@ fn nodes(
         let id = node_id.unwrap_or("");
         let node = pool
             .model
-            .nodes
-            .iter()
-            .find(|n| n.id.eq_ignore_ascii_case(id))
+            .find(id)
             .ok_or_else(|| ApiError::node_not_found(id))?;
-        let body = render::node_json(node, pool, base, true, select.as_deref());
+        let body = render::node_json(&node, pool, base, true, select.as_deref());
         commit(app, &mut shared)?;
         return Ok(Reply {
             status: 200,
@@ -1069,13 +1067,15 @@ fn nodes(
     };
     let items: Vec<(String, String)> = pool
         .model
-        .nodes
-        .iter()
-        .filter(|n| after.is_none_or(|a| n.n > a))
+        .nodes()
+        .filter(|n| after.is_none_or(|a| n.id > a))
         .filter(|n| {
             filter.as_ref().is_none_or(|f| {
                 f.matches(&|prop| match prop {
-                    "id" => Lit::Str(n.id.clone()),
+                    "id" => Lit::Str(pool.model.node_id(
+                        n.id,
+                        n.priority == batchscale_sim::model::Priority::Dedicated,
+                    )),
                     _ => Lit::Str(n.state.name().to_string()),
                 })
             })
@@ -1083,8 +1083,8 @@ fn nodes(
         .take(max + 1)
         .map(|n| {
             (
-                format!("{:020}", n.n),
-                render::node_json(n, pool, base, false, select.as_deref()),
+                format!("{:020}", n.id),
+                render::node_json(&n, pool, base, false, select.as_deref()),
             )
         })
         .collect();

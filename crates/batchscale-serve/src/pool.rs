@@ -12,7 +12,7 @@ use batchscale::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Fill, GENERATED, NodeModel, Timing};
+use crate::model::{Fill, GENERATED, NodeModel, TICK, Timing};
 use crate::usage::UsageBook;
 
 /// `state`.
@@ -208,9 +208,7 @@ impl Pool {
         if self.state == Lifecycle::Active {
             consider(self.autoscale.as_ref().map(|a| a.next_run));
         }
-        if self.allocation == Allocation::Resizing
-            && self.model.pending_joins(true) + self.model.pending_joins(false) > 0
-        {
+        if self.allocation == Allocation::Resizing && self.model.joins_pending() {
             consider(self.resize_deadline);
         }
         consider(self.stop_at);
@@ -233,11 +231,10 @@ impl Pool {
             };
             self.account_usage(due, book, cores);
             // Node-level events at or before `due` first.
-            self.model.advance_to(due, ctx.timing);
+            self.model.advance_to(due);
             self.check_settled(due);
             let step = Ctx { now: due, ..*ctx };
             if self.delete_at.is_some_and(|t| t <= due) {
-                self.model.drop_tasks();
                 return Fate::Vanished;
             }
             if self.stop_at.is_some_and(|t| t <= due) {
@@ -250,7 +247,7 @@ impl Pool {
             }
             if self.allocation == Allocation::Resizing
                 && self.resize_deadline.is_some_and(|t| t <= due)
-                && self.model.pending_joins(true) + self.model.pending_joins(false) > 0
+                && self.model.joins_pending()
             {
                 self.model.cancel_joins();
                 self.resize_deadline = None;
@@ -282,7 +279,7 @@ impl Pool {
             }
         }
         self.account_usage(target, book, cores);
-        self.model.advance_to(target, ctx.timing);
+        self.model.advance_to(target);
         self.check_settled(target);
         Fate::Lives
     }
@@ -291,7 +288,7 @@ impl Pool {
         if until <= self.usage_cursor {
             return;
         }
-        let nodes = self.model.nodes.len() as u64;
+        let nodes = u64::from(self.model.node_count());
         book.accumulate(
             &self.id,
             &self.vm_size,
@@ -344,29 +341,24 @@ impl Pool {
         self.set_allocation(Allocation::Resizing, ctx.now);
         self.resize_deadline = Some(add(ctx.now, self.resize_timeout));
         self.model.set_targets(
-            ctx.now,
             self.target_dedicated,
             self.target_low_priority,
             self.resize_option,
-            ctx.timing,
         );
         self.check_settled(ctx.now);
     }
 
-    /// The snapshot an evaluation at `now` sees (6.4). The model must have been advanced
-    /// to `now`.
-    pub fn snapshot(&self, now: Timestamp, sample_lag: Interval) -> Snapshot {
-        let mut snapshot = Snapshot {
-            evaluation_time: Some(now),
-            ..Snapshot::default()
-        };
+    /// The snapshot an evaluation at `now` sees (6.4): the model's (nodes, generated
+    /// metrics with their lag) with the pool's targets and the injected metrics laid over
+    /// it. The model must have been advanced to `now`.
+    pub fn snapshot(&mut self, now: Timestamp) -> Snapshot {
+        let mut snapshot = self.model.snapshot();
+        snapshot.evaluation_time = Some(now);
+        snapshot.random_seed = None;
         let p = &mut snapshot.pool;
         p.target_dedicated_nodes = f64::from(self.target_dedicated);
         p.target_low_priority_nodes = f64::from(self.target_low_priority);
-        p.current_dedicated_nodes = f64::from(self.model.current(true));
-        p.current_low_priority_nodes = f64::from(self.model.current(false));
         p.task_slots_per_node = f64::from(self.task_slots_per_node);
-        p.usable_node_count = f64::from(self.model.usable());
         for metric in Metric::ALL {
             if let Some(samples) = self.injected.get(metric.name()) {
                 let visible: Vec<(Timestamp, f64)> = samples
@@ -379,18 +371,8 @@ impl Pool {
                 {
                     snapshot.metrics.set(metric, history);
                 }
-            } else if let Some(k) = GENERATED.iter().position(|&m| m == metric) {
-                let last = now.ticks() - sample_lag.ticks();
-                let samples: Vec<(Timestamp, f64)> = self.model.series[k]
-                    .samples_until(last)
-                    .into_iter()
-                    .filter_map(|(t, v)| Some((Timestamp::from_ticks(t)?, v?)))
-                    .collect();
-                if let Ok(history) =
-                    SampleHistory::from_samples(Interval(30 * TICKS_PER_SECOND), samples)
-                {
-                    snapshot.metrics.set(metric, history);
-                }
+            } else if !GENERATED.contains(&metric) {
+                snapshot.metrics.set(metric, SampleHistory::default());
             }
         }
         snapshot
@@ -398,8 +380,8 @@ impl Pool {
 
     /// The snapshot as JSON (`GET /_emulator/pools/{id}/snapshot`): injected metrics in the
     /// explicit form, generated ones in the regular form with `null` gaps.
-    pub fn snapshot_json(&self, now: Timestamp, sample_lag: Interval) -> String {
-        let snapshot = self.snapshot(now, sample_lag);
+    pub fn snapshot_json(&mut self, now: Timestamp) -> String {
+        let snapshot = self.snapshot(now);
         let mut pool = crate::json::Obj::new();
         let p = &snapshot.pool;
         pool.value("targetDedicatedNodes", &p.target_dedicated_nodes)
@@ -410,8 +392,8 @@ impl Pool {
             .value("usableNodeCount", &p.usable_node_count);
         let mut metrics = crate::json::Obj::new();
         for metric in Metric::ALL {
+            let history = snapshot.metrics.get(metric);
             if self.injected.contains_key(metric.name()) {
-                let history = snapshot.metrics.get(metric);
                 let samples: Vec<String> = history
                     .times
                     .iter()
@@ -425,26 +407,30 @@ impl Pool {
                 let mut series = crate::json::Obj::new();
                 series.raw("samples", &format!("[{}]", samples.join(",")));
                 metrics.raw(metric.name(), &series.finish());
-            } else if let Some(k) = GENERATED.iter().position(|&m| m == metric) {
-                let last = now.ticks() - sample_lag.ticks();
-                let samples = self.model.series[k].samples_until(last);
-                if let Some(&(first, _)) = samples.first() {
-                    let values: Vec<String> = samples
-                        .iter()
-                        .map(|(_, v)| match v {
-                            Some(v) => serde_json::to_string(v).unwrap_or_else(|_| "null".into()),
-                            None => "null".to_string(),
-                        })
-                        .collect();
-                    let mut series = crate::json::Obj::new();
-                    if let Some(start) = Timestamp::from_ticks(first) {
-                        series.time("start", start);
+            } else if GENERATED.contains(&metric)
+                && let (Some(&first), Some(&last)) = (history.times.first(), history.times.last())
+            {
+                let mut values = Vec::new();
+                let mut k = 0;
+                let mut t = first.ticks();
+                while t <= last.ticks() {
+                    if history.times.get(k).is_some_and(|x| x.ticks() == t) {
+                        values.push(
+                            serde_json::to_string(&history.values[k])
+                                .unwrap_or_else(|_| "null".into()),
+                        );
+                        k += 1;
+                    } else {
+                        values.push("null".to_string());
                     }
-                    series
-                        .str("period", "PT30S")
-                        .raw("values", &format!("[{}]", values.join(",")));
-                    metrics.raw(metric.name(), &series.finish());
+                    t += TICK;
                 }
+                let mut series = crate::json::Obj::new();
+                series
+                    .time("start", first)
+                    .str("period", "PT30S")
+                    .raw("values", &format!("[{}]", values.join(",")));
+                metrics.raw(metric.name(), &series.finish());
             }
         }
         let mut root = crate::json::Obj::new();
@@ -464,7 +450,7 @@ impl Pool {
         periodic: bool,
     ) -> bool {
         let _ = (book, cores);
-        let snapshot = self.snapshot(ctx.now, ctx.sample_lag);
+        let snapshot = self.snapshot(ctx.now);
         let Some(auto) = &mut self.autoscale else {
             return false;
         };
@@ -500,7 +486,7 @@ impl Pool {
         if self.allocation != Allocation::Resizing {
             return;
         }
-        self.model.stop(ctx.now);
+        self.model.stop();
         self.resize_deadline = None;
         self.resize_errors.clear();
         for (dedicated, target) in [
@@ -527,8 +513,7 @@ impl Pool {
         self.target_dedicated = 0;
         self.target_low_priority = 0;
         self.set_allocation(Allocation::Resizing, ctx.now);
-        self.model
-            .set_targets(ctx.now, 0, 0, DeallocationOption::Requeue, ctx.timing);
+        self.model.remove_all();
         self.delete_at = Some(add(ctx.now, ctx.deletion));
     }
 }

@@ -5,8 +5,8 @@ use batchscale::AutoScaleRun;
 use serde_json::Value;
 
 use crate::json::Obj;
-use crate::model::Node;
 use crate::pool::{Lifecycle, Pool};
+use batchscale_sim::model::{NodeInfo, Priority};
 
 /// Every top-level CloudPool field name, in order (for `$select`).
 pub const POOL_FIELDS: &[&str] = &[
@@ -248,12 +248,14 @@ pub fn pool_json(pool: &Pool, base: &str, metadata: bool, select: Option<&[Strin
 
 /// ComputeNode.
 pub fn node_json(
-    node: &Node,
+    node: &NodeInfo,
     pool: &Pool,
     base: &str,
     metadata: bool,
     select: Option<&[String]>,
 ) -> String {
+    let dedicated = node.priority == Priority::Dedicated;
+    let id = pool.model.node_id(node.id, dedicated);
     let mut o = Sel {
         obj: Obj::new(),
         select,
@@ -264,22 +266,19 @@ pub fn node_json(
             &format!("{base}/$metadata#nodes/@Element"),
         );
     }
-    o.str("id", &node.id);
-    o.str(
-        "url",
-        &format!("{base}/pools/{}/nodes/{}", pool.id, node.id),
-    );
+    o.str("id", &id);
+    o.str("url", &format!("{base}/pools/{}/nodes/{id}", pool.id));
     o.str("state", node.state.name());
     o.str("schedulingState", "enabled");
-    o.time("stateTransitionTime", node.state_since);
+    o.time("stateTransitionTime", node.state_transition_time);
     o.time("lastBootTime", node.allocation_time);
     o.time("allocationTime", node.allocation_time);
     o.str("vmSize", &pool.vm_size);
-    o.int("totalTasksRun", node.total_tasks_run as i64);
-    o.int("totalTasksSucceeded", node.total_tasks_succeeded as i64);
-    o.int("runningTasksCount", node.running.len() as i64);
-    o.int("runningTaskSlotsCount", i64::from(node.used_slots()));
-    o.bool("isDedicated", node.dedicated);
+    o.int("totalTasksRun", node.tasks_run as i64);
+    o.int("totalTasksSucceeded", node.tasks_succeeded as i64);
+    o.int("runningTasksCount", i64::from(node.running_tasks));
+    o.int("runningTaskSlotsCount", i64::from(node.running_slots));
+    o.bool("isDedicated", dedicated);
     o.obj.finish()
 }
 
