@@ -28,3 +28,18 @@ def server():
     yield s
     code = s.stop()
     assert code == 0, s.stderr_text
+
+
+_skipped = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Nothing is skipped in this suite: a skip is a failure.
+    if _skipped:
+        print(f"\nskipped tests are failures here: {_skipped}")
+        session.exitstatus = 1

@@ -146,6 +146,17 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Exit {
             };
         }
     }
+        // Signal handlers are in place before the ready line: a signal right after it stops
+    // the server cleanly.
+    let signals = match Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            return Exit {
+                code: 2,
+                message: format!("cannot handle signals: {e}"),
+            };
+        }
+    };
     ready(local);
     let timers = real.then(|| tokio::spawn(timer_task(app.clone())));
     let router = axum::Router::new()
@@ -154,7 +165,7 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Exit {
     let shutdown_app = app.clone();
     let shutdown = async move {
         tokio::select! {
-            _ = shutdown_signal() => {}
+            _ = signals.recv() => {}
             _ = shutdown_app.fatal.notified() => {}
         }
     };
@@ -191,24 +202,40 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Exit {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT and SIGTERM, registered when created.
+struct Signals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
+    fn new() -> std::io::Result<Signals> {
+        Ok(Signals {})
+    }
+
+    #[cfg(unix)]
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn recv(self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
