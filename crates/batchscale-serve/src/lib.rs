@@ -146,7 +146,7 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Exit {
             };
         }
     }
-        // Signal handlers are in place before the ready line: a signal right after it stops
+    // Signal handlers are in place before the ready line: a signal right after it stops
     // the server cleanly.
     let signals = match Signals::new() {
         Ok(s) => s,

@@ -308,6 +308,10 @@ impl Pool {
 
     /// `resizing` turns `steady` once no join is pending and no node is leaving.
     fn check_settled(&mut self, at: Timestamp) {
+        // A deleting pool stays `resizing` until it vanishes (6.1).
+        if self.state == Lifecycle::Deleting {
+            return;
+        }
         if self.allocation == Allocation::Resizing && self.model.settled() {
             if self.state == Lifecycle::Active {
                 for (dedicated, target) in [
