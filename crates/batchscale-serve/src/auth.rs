@@ -36,7 +36,9 @@ pub enum AuthFailure {
     /// 403 `AuthenticationFailed` with this `AuthenticationErrorDetail`; `string_to_sign` is
     /// set for a signature mismatch (for `--log-requests`).
     Failed {
+        /// The `AuthenticationErrorDetail` value.
         detail: String,
+        /// The server's string-to-sign (names as sent), for a signature mismatch.
         string_to_sign: Option<String>,
     },
 }

@@ -290,7 +290,7 @@ pub(crate) struct Reply {
 
 /// A failed answer: the error, and the pool's last-modified for 304/412.
 pub(crate) struct Failure {
-    pub(crate) error: ApiError,
+    pub(crate) error: Box<ApiError>,
     pub(crate) last_modified: Option<Timestamp>,
     pub(crate) string_to_sign: Option<String>,
 }
@@ -298,7 +298,7 @@ pub(crate) struct Failure {
 impl From<ApiError> for Failure {
     fn from(error: ApiError) -> Failure {
         Failure {
-            error,
+            error: Box::new(error),
             last_modified: None,
             string_to_sign: None,
         }
@@ -769,7 +769,7 @@ async fn pipeline(
                     };
                     commit(app, &mut shared)?;
                     return Err(Failure {
-                        error: e,
+                        error: Box::new(e),
                         last_modified: lm,
                         string_to_sign: None,
                     });
@@ -806,7 +806,7 @@ async fn pipeline(
                 } else {
                     None
                 },
-                error: e,
+                error: Box::new(e),
                 string_to_sign: None,
             })?;
             commit(app, &mut shared)?;
@@ -851,7 +851,7 @@ async fn pipeline(
                         } else {
                             None
                         },
-                        error,
+                        error: Box::new(error),
                         string_to_sign: None,
                     });
                 }
@@ -922,7 +922,7 @@ fn auth_failure(failure: AuthFailure, config: &Config) -> Failure {
         ),
     };
     Failure {
-        error,
+        error: Box::new(error),
         last_modified: None,
         string_to_sign: match failure {
             AuthFailure::Failed { string_to_sign, .. } => string_to_sign,

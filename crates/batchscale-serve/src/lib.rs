@@ -26,6 +26,7 @@
 //! over it.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod admin;
 pub mod auth;

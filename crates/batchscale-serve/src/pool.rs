@@ -225,10 +225,7 @@ impl Pool {
         book: &mut UsageBook,
         cores: u32,
     ) -> Fate {
-        loop {
-            let Some(due) = self.next_due().filter(|&d| d <= target) else {
-                break;
-            };
+        while let Some(due) = self.next_due().filter(|&d| d <= target) {
             self.account_usage(due, book, cores);
             // Node-level events at or before `due` first.
             self.model.advance_to(due);
