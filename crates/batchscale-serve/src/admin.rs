@@ -214,7 +214,7 @@ pub(crate) async fn handle(
                     if shared.em.pool(&account, id).is_none() {
                         return Err(ApiError::pool_not_found().into());
                     }
-                    shared.em.settle_pool(&account, &key);
+                    shared.em.look(&account, &key);
                     let now = shared.em.now();
                     let body = shared
                         .em

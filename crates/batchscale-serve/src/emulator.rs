@@ -101,6 +101,8 @@ pub struct Emulator {
     /// Accounts by name.
     pub accounts: BTreeMap<String, AccountState>,
     timers: BinaryHeap<Reverse<(i64, u64, String, String)>>,
+    /// The due instant queued last for each pool.
+    queued: std::collections::HashMap<(String, String), i64>,
     seq: u64,
     /// Pools changed since the last commit (account, lower id).
     pub dirty: BTreeSet<(String, String)>,
@@ -186,6 +188,7 @@ impl Emulator {
             clock,
             accounts,
             timers: BinaryHeap::new(),
+            queued: std::collections::HashMap::new(),
             seq: 0,
             dirty: BTreeSet::new(),
             clock_dirty: true,
@@ -221,7 +224,14 @@ impl Emulator {
         let Some(pool) = self.accounts.get(account).and_then(|a| a.pools.get(key)) else {
             return;
         };
-        if let Some(due) = pool.next_due() {
+        let due = pool.next_due();
+        let id = (account.to_string(), key.to_string());
+        // One queue entry per pool and due instant: re-queue only when it moved.
+        if self.queued.get(&id) == due.map(|d| d.ticks()).as_ref() {
+            return;
+        }
+        if let Some(due) = due {
+            self.queued.insert(id, due.ticks());
             self.seq += 1;
             self.timers.push(Reverse((
                 due.ticks(),
@@ -251,6 +261,10 @@ impl Emulator {
                 break;
             }
             let Reverse((due, _, account, key)) = self.timers.pop().expect("peeked");
+            let id = (account.clone(), key.clone());
+            if self.queued.get(&id) == Some(&due) {
+                self.queued.remove(&id);
+            }
             let Some(due) = Timestamp::from_ticks(due) else {
                 continue;
             };
@@ -311,6 +325,19 @@ impl Emulator {
         }
         self.dirty.insert((account.to_string(), key.to_string()));
         self.schedule(account, key);
+    }
+
+    /// Brings a pool's model (nodes, samples) up to now for a read: nothing is marked for
+    /// the store, since all of it follows from what is stored.
+    pub fn look(&mut self, account: &str, key: &str) {
+        let now = self.now();
+        if let Some(pool) = self
+            .accounts
+            .get_mut(account)
+            .and_then(|a| a.pools.get_mut(key))
+        {
+            pool.model.advance_to(now);
+        }
     }
 
     /// A pool by id (case-insensitive).
@@ -625,7 +652,7 @@ impl Emulator {
                 )));
             }
         }
-        self.settle_pool(account, &key);
+        self.look(account, &key);
         let pool = self
             .accounts
             .get_mut(account)

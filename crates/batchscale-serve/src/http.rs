@@ -972,34 +972,40 @@ fn list_pools(
         .accounts
         .get(account)
         .map(|a| {
-            a.pools
-                .iter()
-                .filter(|(_, p)| {
-                    filter.as_ref().is_none_or(|f| {
-                        f.matches(&|prop| match prop {
-                            "id" => Lit::Str(p.id.clone()),
-                            "state" => Lit::Str(
-                                match p.state {
-                                    crate::pool::Lifecycle::Active => "active",
-                                    crate::pool::Lifecycle::Deleting => "deleting",
-                                }
-                                .to_string(),
-                            ),
-                            "allocationState" => Lit::Str(p.allocation.name().to_string()),
-                            "vmSize" => Lit::Str(p.vm_size.clone()),
-                            _ => Lit::Bool(p.autoscale_on()),
-                        })
+            // Start after the token's position.
+            let from: Box<dyn Iterator<Item = (&String, &crate::pool::Pool)>> =
+                match token.as_deref() {
+                    Some(t) => Box::new(a.pools.range::<str, _>((
+                        std::ops::Bound::Excluded(t),
+                        std::ops::Bound::Unbounded,
+                    ))),
+                    None => Box::new(a.pools.iter()),
+                };
+            from.filter(|(_, p)| {
+                filter.as_ref().is_none_or(|f| {
+                    f.matches(&|prop| match prop {
+                        "id" => Lit::Str(p.id.clone()),
+                        "state" => Lit::Str(
+                            match p.state {
+                                crate::pool::Lifecycle::Active => "active",
+                                crate::pool::Lifecycle::Deleting => "deleting",
+                            }
+                            .to_string(),
+                        ),
+                        "allocationState" => Lit::Str(p.allocation.name().to_string()),
+                        "vmSize" => Lit::Str(p.vm_size.clone()),
+                        _ => Lit::Bool(p.autoscale_on()),
                     })
                 })
-                .filter(|(key, _)| token.as_deref().is_none_or(|t| key.as_str() > t))
-                .take(max + 1)
-                .map(|(key, p)| {
-                    (
-                        key.clone(),
-                        render::pool_json(p, base, false, select.as_deref()),
-                    )
-                })
-                .collect()
+            })
+            .take(max + 1)
+            .map(|(key, p)| {
+                (
+                    key.clone(),
+                    render::pool_json(p, base, false, select.as_deref()),
+                )
+            })
+            .collect()
         })
         .unwrap_or_default();
     commit(app, &mut shared)?;

@@ -81,7 +81,14 @@ impl Obj {
 
 /// Appends a JSON string literal.
 pub fn push_str(out: &mut String, s: &str) {
-    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string()));
+    // Most texts need no escape: copy them as they are.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string()));
+    }
 }
 
 /// `ETag`: `0x` + uppercase hex of the ticks of `lastModified`.

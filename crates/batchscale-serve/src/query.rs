@@ -410,17 +410,36 @@ impl Filter {
             Filter::And(items) => items.iter().all(|f| f.matches(get)),
             Filter::Cmp { prop, negate, lit } => {
                 let equal = match (get(prop), lit) {
-                    (Lit::Str(a), Lit::Str(b)) => a.to_lowercase() == b.to_lowercase(),
+                    (Lit::Str(a), Lit::Str(b)) => eq_ignore_case(&a, b),
                     (Lit::Bool(a), Lit::Bool(b)) => a == *b,
                     _ => false,
                 };
                 equal != *negate
             }
             Filter::StartsWith { prop, prefix } => match get(prop) {
-                Lit::Str(s) => s.to_lowercase().starts_with(&prefix.to_lowercase()),
+                Lit::Str(s) => starts_with_ignore_case(&s, prefix),
                 Lit::Bool(_) => false,
             },
         }
+    }
+}
+
+/// Case-insensitive equality; no allocation for ASCII text.
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
+/// Case-insensitive prefix test; no allocation for ASCII text.
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    if s.is_ascii() && prefix.is_ascii() {
+        s.len() >= prefix.len()
+            && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    } else {
+        s.to_lowercase().starts_with(&prefix.to_lowercase())
     }
 }
 
