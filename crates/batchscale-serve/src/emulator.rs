@@ -23,7 +23,8 @@ pub struct Clock {
     mode: ClockMode,
     anchor: Timestamp,
     anchor_wall: Instant,
-    last: Timestamp,
+    /// The last reading in ticks (readings never go back; shared by concurrent readers).
+    last: std::sync::atomic::AtomicI64,
 }
 
 impl Clock {
@@ -34,7 +35,7 @@ impl Clock {
             mode,
             anchor: start,
             anchor_wall: Instant::now(),
-            last: start,
+            last: std::sync::atomic::AtomicI64::new(start.ticks()),
         }
     }
 
@@ -44,17 +45,19 @@ impl Clock {
     }
 
     /// The current instant.
-    pub fn now(&mut self) -> Timestamp {
+    pub fn now(&self) -> Timestamp {
+        use std::sync::atomic::Ordering;
+        let last = self.last.load(Ordering::SeqCst);
         if let ClockMode::Real { rate } = self.mode {
             let elapsed = self.anchor_wall.elapsed();
             let ticks = (elapsed.as_nanos() as f64 / 100.0 * rate) as i64;
-            let t = Timestamp::from_ticks(self.anchor.ticks().saturating_add(ticks))
-                .unwrap_or(self.last);
-            if t > self.last {
-                self.last = t;
+            let t = self.anchor.ticks().saturating_add(ticks);
+            if Timestamp::from_ticks(t).is_some() {
+                let previous = self.last.fetch_max(t, Ordering::SeqCst);
+                return Timestamp::from_ticks(previous.max(t)).unwrap_or(self.anchor);
             }
         }
-        self.last
+        Timestamp::from_ticks(last).unwrap_or(self.anchor)
     }
 
     /// Moves the clock forward to `t` (both modes).
@@ -67,11 +70,12 @@ impl Clock {
             let shift = t.ticks() - now.ticks();
             self.anchor = Timestamp::from_ticks(self.anchor.ticks() + shift).unwrap_or(self.anchor);
         }
-        self.last = t;
+        self.last
+            .store(t.ticks(), std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The instant `t` falls at on the wall clock (real mode), for the timer task.
-    pub fn wall_delay_until(&mut self, t: Timestamp) -> Option<std::time::Duration> {
+    pub fn wall_delay_until(&self, t: Timestamp) -> Option<std::time::Duration> {
         let ClockMode::Real { rate } = self.mode else {
             return None;
         };
@@ -243,7 +247,7 @@ impl Emulator {
     }
 
     /// The current instant.
-    pub fn now(&mut self) -> Timestamp {
+    pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
@@ -467,7 +471,7 @@ impl Emulator {
 
     /// 4, 5: exists / get (conditions checked; the caller renders).
     pub fn read(
-        &mut self,
+        &self,
         account: &str,
         id: &str,
         cond: &Option<Condition>,

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -33,8 +33,9 @@ pub const MAX_BODY: usize = 1 << 20;
 pub struct Shared {
     /// The state.
     pub em: Emulator,
-    /// The store, with `--data`.
-    pub store: Option<Store>,
+    /// The store, with `--data` (behind a mutex only so that readers can share `Shared`;
+    /// it is used with the write lock held).
+    pub store: Option<Mutex<Store>>,
 }
 
 impl Shared {
@@ -42,7 +43,10 @@ impl Shared {
     pub fn commit(&mut self) -> Result<(), String> {
         let now = self.em.now();
         match &mut self.store {
-            Some(store) => store.commit(&mut self.em, now),
+            Some(store) => store
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .commit(&mut self.em, now),
             None => {
                 self.em.dirty.clear();
                 self.em.clock_dirty = false;
@@ -60,7 +64,7 @@ pub struct App {
     /// The settings.
     pub config: Config,
     /// The state under one lock.
-    pub shared: Mutex<Shared>,
+    pub shared: RwLock<Shared>,
     /// api-versions already warned about.
     warned: Mutex<HashSet<String>>,
     /// Wakes the real-clock timer task when timers change.
@@ -76,7 +80,10 @@ impl App {
     pub fn new(config: Config, em: Emulator, store: Option<Store>) -> App {
         App {
             config,
-            shared: Mutex::new(Shared { em, store }),
+            shared: RwLock::new(Shared {
+                em,
+                store: store.map(Mutex::new),
+            }),
             warned: Mutex::new(HashSet::new()),
             wake: tokio::sync::Notify::new(),
             failed: AtomicBool::new(false),
@@ -85,8 +92,25 @@ impl App {
     }
 
     /// Locks the state (a poisoned lock is still usable: every change is committed or not).
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
-        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn lock(&self) -> std::sync::RwLockWriteGuard<'_, Shared> {
+        self.shared.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Shares the state for a read, once every timer due by now has fired (and been
+    /// committed): reads run side by side; a change takes [`App::lock`].
+    pub(crate) fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Shared>, Failure> {
+        loop {
+            {
+                let shared = self.shared.read().unwrap_or_else(|e| e.into_inner());
+                let now = shared.em.now();
+                if shared.em.next_due().is_none_or(|d| d > now) {
+                    return Ok(shared);
+                }
+            }
+            let mut shared = self.lock();
+            shared.em.catch_up();
+            commit(self, &mut shared)?;
+        }
     }
 }
 
@@ -603,10 +627,7 @@ async fn pipeline(
     base: &str,
 ) -> Result<Reply, Failure> {
     // Timers first (1.4): fire what is due before anything else can be answered.
-    {
-        let mut shared = app.lock();
-        shared.em.catch_up();
-    }
+    drop(app.read()?);
     // Route.
     let route = route(method, path)?;
     let (op, pool_id, node_id) = match route {
@@ -828,7 +849,7 @@ async fn pipeline(
             } else {
                 None
             };
-            let mut shared = app.lock();
+            let shared = app.read()?;
             let lm = shared.em.pool(&account, pool).map(|p| p.last_modified);
             let read = shared.em.read(&account, pool, &cond).map(|p| {
                 (
@@ -844,7 +865,6 @@ async fn pipeline(
                     } else {
                         e
                     };
-                    commit(app, &mut shared)?;
                     return Err(Failure {
                         last_modified: if matches!(error.status, 304 | 412) {
                             lm
@@ -856,7 +876,7 @@ async fn pipeline(
                     });
                 }
             };
-            commit(app, &mut shared)?;
+
             Ok(Reply {
                 status: 200,
                 body,
@@ -966,7 +986,7 @@ fn list_pools(
         .transpose()?;
     let max = query.max_results()?;
     let token = query.skip_token()?;
-    let mut shared = app.lock();
+    let shared = app.read()?;
     let items: Vec<(String, String)> = shared
         .em
         .accounts
@@ -1008,7 +1028,6 @@ fn list_pools(
             .collect()
         })
         .unwrap_or_default();
-    commit(app, &mut shared)?;
     drop(shared);
     let (page_items, next) = page(items, None, max);
     let link = next.map(|key| format!("{base}{path}?{}", query.next_link_query(&key)));
@@ -1044,7 +1063,7 @@ fn nodes(
     } else {
         (None, 0, None)
     };
-    let mut shared = app.lock();
+    let shared = app.read()?;
     let pool = shared
         .em
         .pool(account, pool_id)
@@ -1056,7 +1075,6 @@ fn nodes(
             .find(id)
             .ok_or_else(|| ApiError::node_not_found(id))?;
         let body = render::node_json(&node, pool, base, true, select.as_deref());
-        commit(app, &mut shared)?;
         return Ok(Reply {
             status: 200,
             body: Some(body),
@@ -1096,7 +1114,6 @@ fn nodes(
             )
         })
         .collect();
-    commit(app, &mut shared)?;
     drop(shared);
     let (page_items, next) = page(items, None, max);
     let link = next.map(|key| {
