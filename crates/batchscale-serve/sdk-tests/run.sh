@@ -22,4 +22,4 @@ for gen in 14 15; do
 done
 cd "$here"
 "$root/target/sdk-venv-14/bin/python" -m pytest -p no:cacheprovider -q test_sdk14.py
-"$root/target/sdk-venv-15/bin/python" -m pytest -p no:cacheprovider -q test_sdk15.py test_raw.py test_process.py test_readme.py
+"$root/target/sdk-venv-15/bin/python" -m pytest -p no:cacheprovider -q test_sdk15.py test_raw.py test_rows.py test_process.py test_readme.py

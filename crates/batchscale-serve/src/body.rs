@@ -299,10 +299,18 @@ pub fn formula(text: &str) -> Result<Arc<CompiledFormula>, ApiError> {
         .map(Arc::new)
         .map_err(|rejection| {
             let e = rejection.error;
+            // The messages of emulator.md section 4 (language.md section 9).
+            let message = match e.code.as_str() {
+                "AutoScalingFormulaTooLong" => {
+                    "The specified auto-scaling formula exceeds lengths limit."
+                }
+                "InvalidAutoScalingSettings" => crate::error::msg::AUTOSCALE_SETTINGS,
+                _ => e.message.value.as_str(),
+            };
             ApiError::new(
                 400,
                 &e.code,
-                &e.message.value,
+                message,
                 e.values.into_iter().map(|v| (v.key, v.value)).collect(),
             )
         })

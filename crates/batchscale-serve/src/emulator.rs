@@ -412,7 +412,6 @@ impl Emulator {
             model: NodeModel::new(seed, now, new.task_slots, new.fill, self.timing()),
         };
         let ctx = self.ctx(now);
-        let cores = cores_of(&pool.vm_size);
         let state = self.account(account);
         state.usage.accumulate(&pool.id, &pool.vm_size, now, now, 0);
         if let Some((formula, compiled, interval)) = new.autoscale {
@@ -427,7 +426,7 @@ impl Emulator {
             pool.last_enable = Some(now);
             pool.target_dedicated = 0;
             pool.target_low_priority = 0;
-            pool.run_autoscale(&ctx, &mut state.usage, cores, false);
+            pool.run_autoscale(&ctx, now, false);
         }
         pool.start_resize(&ctx);
         let last_modified = pool.last_modified;
@@ -600,10 +599,9 @@ impl Emulator {
             _ => {}
         }
         pool.touch(now);
-        // The run happens at the clock's instant (its timestamp equals `lastModified` except
-        // after a second change at one manual-clock instant, which bumps it by 100 ns).
-        let run_at = now;
-        ctx.now = run_at;
+        // The run's timestamp is `lastModified`; what it starts happens at the clock's instant.
+        let run_at = pool.last_modified;
+        ctx.now = now;
         let was_on = pool.autoscale.is_some();
         let auto = pool.autoscale.get_or_insert_with(|| AutoScale {
             formula: String::new(),
@@ -621,12 +619,11 @@ impl Emulator {
             auto.interval = interval;
         }
         if !was_on || enable.interval.is_some() {
-            auto.anchor = run_at;
-            auto.next_run = run_at.checked_add(auto.interval).unwrap_or(run_at);
+            auto.anchor = now;
+            auto.next_run = now.checked_add(auto.interval).unwrap_or(now);
         }
         pool.last_enable = Some(now);
-        let cores = cores_of(&pool.vm_size);
-        pool.run_autoscale(&ctx, &mut state.usage, cores, false);
+        pool.run_autoscale(&ctx, run_at, false);
         let lm = pool.last_modified;
         self.changed(account, id);
         Ok(Done {

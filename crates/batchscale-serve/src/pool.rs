@@ -272,7 +272,7 @@ impl Pool {
                     }
                 }
                 auto.next_run = next;
-                self.run_autoscale(&step, book, cores, true);
+                self.run_autoscale(&step, due, true);
             }
         }
         self.account_usage(target, book, cores);
@@ -443,22 +443,18 @@ impl Pool {
 
     /// Runs the pool's formula at `ctx.now` (enable, add, periodic). Stores the run; on
     /// success with other targets, applies them (6.1). Returns whether the targets changed.
-    pub fn run_autoscale(
-        &mut self,
-        ctx: &Ctx,
-        book: &mut UsageBook,
-        cores: u32,
-        periodic: bool,
-    ) -> bool {
-        let _ = (book, cores);
-        let snapshot = self.snapshot(ctx.now);
+    /// `eval_at` is the run's instant (an enable's is its `lastModified`, which a second
+    /// change at one manual-clock instant puts 100 ns after the clock); the resize it
+    /// starts happens at `ctx.now`.
+    pub fn run_autoscale(&mut self, ctx: &Ctx, eval_at: Timestamp, periodic: bool) -> bool {
+        let snapshot = self.snapshot(eval_at);
         let Some(auto) = &mut self.autoscale else {
             return false;
         };
         let Some(compiled) = auto.compiled() else {
             return false;
         };
-        let evaluation = compiled.evaluate_at(&snapshot, ctx.now);
+        let evaluation = compiled.evaluate_at(&snapshot, eval_at);
         auto.run = Some(evaluation.run);
         let Some(decision) = evaluation.decision else {
             return false;
