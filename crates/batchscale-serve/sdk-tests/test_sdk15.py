@@ -157,3 +157,30 @@ def test_pollers_wait_while_a_test_moves_the_manual_clock(start):
     poller.result()
     mover.join()
     assert c.get_pool("lro2").current_dedicated_nodes == 1
+
+
+def test_more_error_rows_through_15(start):
+    s = start("--allocation-delay", "PT1M", "--deletion-delay", "PT1M")
+    c = client(s)
+    c.create_pool(fixed("m15", 1))
+    etag = c.get_pool("m15").etag
+    fails(lambda: c.get_pool("m15", etag=etag, match_condition=MatchConditions.IfModified), 304)
+    fails(lambda: c.begin_resize_pool("m15", m.BatchPoolResizeOptions(target_dedicated_nodes=2)), 409, "PoolBeingResized")
+    fails(lambda: c.get_pool("m15", etag=etag, match_condition=MatchConditions.IfNotModified,
+                              if_modified_since=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)),
+          400, "MultipleConditionHeadersNotSupported")
+    fails(lambda: list(c.list_pools(filter="vmSize gt 'a'")), 400, "InvalidQueryParameterValue")
+    c.create_pool(auto("a15", "$TargetDedicatedNodes=0;"))
+    fails(lambda: c.enable_pool_auto_scale("a15", m.BatchPoolEnableAutoScaleOptions(auto_scale_formula="$TargetDedicatedNodes=0;")),
+          503, "TooManyEnableAutoScaleRequests")
+    fails(lambda: c.begin_resize_pool("a15", m.BatchPoolResizeOptions(target_dedicated_nodes=1)), 409,
+          "OperationInvalidForCurrentState")
+    c.begin_delete_pool("a15")
+    fails(lambda: c.update_pool("a15", m.BatchPoolUpdateOptions(metadata=[])), 409, "PoolBeingDeleted")
+    fails(lambda: c.create_pool(auto("A15", "$TargetDedicatedNodes=0;")), 409, "PoolBeingDeleted")
+    s.advance("PT1M")
+    assert [p.id for p in c.list_pools()] == ["m15"]
+    s.advance("PT30M")  # the bucket closes (usage delay 0 under the manual clock)
+    usage = list(c.list_pool_usage_metrics(start_time=datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc),
+                                           end_time=datetime.datetime(2999, 1, 1, tzinfo=datetime.timezone.utc)))
+    assert {u.pool_id for u in usage} == {"m15", "a15"}  # the deleted pool is listed too
