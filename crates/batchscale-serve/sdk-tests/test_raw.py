@@ -60,6 +60,12 @@ def test_success_headers_etag_dataserviceid_and_client_request_id(server):
     assert "client-request-id" not in headers
     status, headers, body = server.raw("POST", "/pools/hdr1/resize", body={"targetDedicatedNodes": 2})
     assert status == 202 and headers["DataServiceId"] == server.url + "/pools/hdr1/resize"
+    for action in ["disableautoscale", "stopresize"]:
+        status, headers, _ = server.raw("POST", f"/pools/hdr1/{action}")
+        assert headers["DataServiceId"] == server.url + f"/pools/hdr1/{action}" and "ETag" in headers
+    server.raw("POST", "/pools/hdr1/enableautoscale", body={"autoScaleFormula": "$TargetDedicatedNodes=2;"})
+    status, headers, _ = server.raw("POST", "/pools/hdr1/evaluateautoscale", body={"autoScaleFormula": "a=1;"})
+    assert headers["DataServiceId"] == server.url + "/pools/hdr1/evaluateautoscale" and "ETag" not in headers
     status, headers, body = server.raw("GET", "/pools")
     assert "ETag" not in headers and body["odata.metadata"] == server.url + "/$metadata#pools"
     status, headers, body = server.raw("DELETE", "/pools/hdr1")

@@ -196,25 +196,20 @@ impl Op {
         }
     }
 
-    /// Whether success carries ETag/Last-Modified and DataServiceId.
-    fn etag_headers(self) -> bool {
+    /// Operations 1 and 6 to 13 carry `DataServiceId` (2.1).
+    fn data_service_id(self) -> bool {
         matches!(
             self,
             Op::Add
-                | Op::Exists
-                | Op::Get
                 | Op::Patch
                 | Op::Disable
                 | Op::Enable
+                | Op::Evaluate
                 | Op::Resize
                 | Op::StopResize
                 | Op::UpdateProperties
                 | Op::RemoveNodes
         )
-    }
-
-    fn data_service_id(self) -> bool {
-        self.etag_headers() && !matches!(self, Op::Exists | Op::Get)
     }
 }
 
