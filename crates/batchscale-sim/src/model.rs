@@ -817,6 +817,12 @@ impl Model {
         removed
     }
 
+    /// Cancels every join not yet done (a resize timeout); leaving nodes go on leaving.
+    /// Targets are unchanged.
+    pub fn cancel_joins(&mut self) {
+        self.joins.clear();
+    }
+
     /// Stops a resize: cancels every join not yet done, and takes back every leaving
     /// node (tasks already requeued or terminated stay so). Targets are unchanged.
     pub fn stop_resize(&mut self) {

@@ -601,3 +601,18 @@ fn mentioned_metrics_are_found_in_the_text() {
     assert!(set.contains(Metric::PendingTasks));
     assert!(!set.contains(Metric::ActiveTasks));
 }
+
+#[test]
+fn cancel_joins_leaves_leaving_nodes_leaving() {
+    let mut p = params(5 * M, 0, 1);
+    p.removal_delay = Delay::fixed(5 * M);
+    let mut m = Model::new(p, start(), 0);
+    m.add_initial_nodes(2, 0);
+    m.set_targets(1, 3, DeallocationOption::Requeue);
+    m.cancel_joins();
+    assert!(!m.joins_pending());
+    assert!(m.nodes_leaving());
+    assert_eq!(m.targets(), (1, 3));
+    m.advance_to(at(10 * M));
+    assert_eq!(ids(&m), vec![1]);
+}
