@@ -6,7 +6,7 @@
 
 use batchscale::time::TICKS_PER_SECOND;
 use batchscale::{DeallocationOption, Interval, Metric, SampleHistory, Snapshot, Timestamp};
-use batchscale_sim::model::{Model, ModelParams, NodeInfo, NodeState, Priority, TaskSpec};
+use batchscale_sim::model::{Model, ModelParams, NodeInfo, Priority, TaskSpec};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -157,10 +157,7 @@ impl NodeModel {
 
     /// Cancels pending joins, leaving nodes as they are (a resize timeout).
     pub fn cancel_joins(&mut self) {
-        let staying =
-            |d: bool| self.current(d) - self.inner.count(priority(d), NodeState::LeavingPool);
-        let (d, l) = (staying(true), staying(false));
-        self.inner.set_targets(d, l, DeallocationOption::Requeue);
+        self.inner.cancel_joins();
     }
 
     /// Stops a resize.
