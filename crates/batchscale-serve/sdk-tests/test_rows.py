@@ -462,3 +462,29 @@ def test_row_6_1_patch_and_update_properties_change_the_etag(slow):
     body = {"certificateReferences": [], "applicationPackageReferences": [], "metadata": []}
     assert slow.raw("POST", f"/pools/{pool_id}/updateproperties", body=body, version=V14)[0] == 204
     assert len({etag, etag2, get(slow, pool_id)["eTag"]}) == 3
+
+
+def test_replay_of_periodic_runs_through_eval():
+    """emulator.md 9.1: at several instants, `batchscale eval` on the admin snapshot gives
+    the pool's autoScaleRun byte for byte."""
+    import json
+    from emu import run_eval
+    s = Server()
+    try:
+        formula = ("pending = $PendingTasks.GetSample(TimeInterval_Minute * 3, 50);\n"
+                   "$TargetDedicatedNodes = min(4, max(pending));\n"
+                   "$NodeDeallocationOption = taskcompletion;")
+        pool_id = new_pool(s, enableAutoScale=True, targetDedicatedNodes=None, autoScaleEvaluationInterval="PT5M",
+                           autoScaleFormula=formula)
+        s.workload(pool_id, 3, "PT7M")
+        seen = []
+        for _ in range(3):
+            s.advance("PT5M")
+            run = get(s, pool_id)["autoScaleRun"]
+            snapshot = s.snapshot(pool_id)
+            assert snapshot["evaluationTime"] == run["timestamp"]
+            assert run_eval(formula, snapshot) == json.dumps(run, separators=(",", ":"))
+            seen.append(run["results"].split(";")[0])
+        assert seen[0] == "$TargetDedicatedNodes=3" and len(set(seen)) > 1
+    finally:
+        assert s.stop() == 0
