@@ -17,6 +17,8 @@ enum Op {
     Delete,
     PatchCurrent,
     PatchStale,
+    /// Remove the first listed node (its type decided by the pool, told to the reference).
+    RemoveFirst,
     Advance(i64),
 }
 
@@ -30,6 +32,7 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::Delete),
         Just(Op::PatchCurrent),
         Just(Op::PatchStale),
+        Just(Op::RemoveFirst),
         (1i64..5).prop_map(|k| Op::Advance(30 * k)),
         (1i64..3).prop_map(|k| Op::Advance(300 * k)),
     ]
@@ -88,6 +91,33 @@ impl Reference {
                 goal,
             }
         };
+    }
+
+    /// remove_nodes of one node of a type (`dedicated`).
+    fn remove_one(&mut self, dedicated: bool) -> (u16, &'static str, bool) {
+        let now = self.now;
+        let Some(p) = &mut self.pool else {
+            return (404, "PoolNotFound", false);
+        };
+        if p.deleting_until.is_some() {
+            return (409, "PoolBeingDeleted", false);
+        }
+        if p.alloc != Alloc::Steady {
+            return (409, "PoolBeingResized", false);
+        }
+        let mut goal = p.current;
+        if dedicated {
+            goal.0 -= 1;
+            p.targets.0 = p.targets.0.saturating_sub(1);
+        } else {
+            goal.1 -= 1;
+            p.targets.1 = p.targets.1.saturating_sub(1);
+        }
+        p.alloc = Alloc::Resizing {
+            until: now + DELAY,
+            goal,
+        };
+        (202, "", true)
     }
 
     /// Applies an op; returns (expected status, expected code, whether the ETag changes).
@@ -169,7 +199,7 @@ impl Reference {
                         }; // The settings stay; the schedule stops.
                         (202, "", true)
                     }
-                    Op::Add(..) | Op::Advance(_) => unreachable!(),
+                    Op::Add(..) | Op::Advance(_) | Op::RemoveFirst => unreachable!(),
                 }
             }
         }
@@ -218,6 +248,7 @@ async fn run_op(emu: &Emu, op: &Op, etag: &str) -> (u16, String) {
             )
             .await
         }
+        Op::RemoveFirst => unreachable!("run by the test with the node it picked"),
     };
     (r.status.as_u16(), r.code().to_string())
 }
@@ -275,9 +306,17 @@ proptest! {
             let emu = Emu::new(DELAY, DELAY);
             let mut reference = Reference::default();
             let mut etag = String::new();
-            for op in &ops {
-                let (status, code, etag_changes) = reference.apply(op);
-                let (got_status, got_code) = run_op(&emu, op, &etag).await;
+                        for op in &ops {
+                let ((status, code, etag_changes), (got_status, got_code)) = if let Op::RemoveFirst = op {
+                    let nodes = emu.send("GET", &format!("/pools/p/nodes?api-version={V15}"), None, &[]).await;
+                    let first = nodes.body.as_ref().and_then(|b| b["value"].as_array().and_then(|v| v.first().cloned()));
+                    let Some(node) = first else { continue };
+                    let body = format!(r#"{{"nodeList":["{}"]}}"#, node["id"].as_str().unwrap());
+                    let r = emu.send("POST", &format!("/pools/p/removenodes?api-version={V15}"), Some(&body), &[]).await;
+                    (reference.remove_one(node["isDedicated"].as_bool().unwrap()), (r.status.as_u16(), r.code().to_string()))
+                } else {
+                    (reference.apply(op), run_op(&emu, op, &etag).await)
+                };
                 prop_assert_eq!((got_status, got_code.as_str()), (status, code), "{:?}", op);
                 let got = emu.get_pool("p").await;
                 check_against(&reference, &got)?;
