@@ -409,6 +409,7 @@ impl Emulator {
             extra: new.extra,
             injected: BTreeMap::new(),
             usage_cursor: now,
+            list_item: crate::pool::ListItemCache::default(),
             model: NodeModel::new(seed, now, new.task_slots, new.fill, self.timing()),
         };
         let ctx = self.ctx(now);

@@ -1017,7 +1017,10 @@ fn list_pools(
             .map(|(key, p)| {
                 (
                     key.clone(),
-                    render::pool_json(p, base, false, select.as_deref()),
+                    match select.as_deref() {
+                        None => p.list_item(base).to_string(),
+                        Some(select) => render::pool_json(p, base, false, Some(select)),
+                    },
                 )
             })
             .collect()

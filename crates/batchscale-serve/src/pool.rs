@@ -154,6 +154,62 @@ pub struct Pool {
     pub usage_cursor: Timestamp,
     /// Nodes, tasks, samples.
     pub model: NodeModel,
+    /// The pool as a list item, kept while nothing it shows has changed.
+    #[serde(skip)]
+    pub list_item: ListItemCache,
+}
+
+/// What a list item shows that can change: `lastModified` covers every pool-level change;
+/// the rest are the node-level ones that leave it alone (6.1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListItemStamp {
+    base: String,
+    last_modified: Timestamp,
+    allocation: Allocation,
+    allocation_since: Timestamp,
+    current: (u32, u32),
+    errors: usize,
+    run: Option<String>,
+}
+
+/// A cache of the rendered list item (rendering 100 pools is most of a list page's cost).
+#[derive(Debug, Default)]
+pub struct ListItemCache(std::sync::Mutex<Option<(ListItemStamp, std::sync::Arc<str>)>>);
+
+impl Clone for ListItemCache {
+    /// A copy starts empty.
+    fn clone(&self) -> ListItemCache {
+        ListItemCache::default()
+    }
+}
+
+impl Pool {
+    /// The pool as a list item (no `odata.metadata`, every field), from the cache when
+    /// nothing it shows has changed since it was rendered.
+    pub fn list_item(&self, base: &str) -> std::sync::Arc<str> {
+        let stamp = ListItemStamp {
+            base: base.to_string(),
+            last_modified: self.last_modified,
+            allocation: self.allocation,
+            allocation_since: self.allocation_transition_time,
+            current: (self.model.current(true), self.model.current(false)),
+            errors: self.resize_errors.len(),
+            run: self
+                .autoscale
+                .as_ref()
+                .and_then(|a| a.run.as_ref())
+                .map(|r| r.timestamp.clone()),
+        };
+        let mut cache = self.list_item.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((cached, text)) = cache.as_ref()
+            && *cached == stamp
+        {
+            return text.clone();
+        }
+        let text: std::sync::Arc<str> = crate::render::pool_json(self, base, false, None).into();
+        *cache = Some((stamp, text.clone()));
+        text
+    }
 }
 
 /// The delays and the instant an operation runs with.
