@@ -243,6 +243,9 @@ def test_row_4_any_change_on_a_deleting_pool_409_pool_being_deleted(slow):
                                  ("POST", "/enableautoscale", {"autoScaleFormula": "$TargetDedicatedNodes=1;"})]:
         row(slow.raw(method, f"/pools/{pool_id}{action}", body=body), 409, "PoolBeingDeleted",
             "The specified pool has been marked for deletion and is being reclaimed.")
+    # The admin workload endpoint refuses a deleting pool the same way.
+    status, body = slow.admin("POST", f"/pools/{pool_id}/workload", {"count": 1, "duration": "PT1M"})
+    assert (status, body["code"]) == (409, "PoolBeingDeleted")
 
 
 def test_row_4_resize_of_an_autoscale_pool_409_operation_invalid_for_current_state(slow):
