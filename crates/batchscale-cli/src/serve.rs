@@ -135,17 +135,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
     };
     let names: Vec<String> = config.accounts.iter().map(|a| a.name.clone()).collect();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("batchscale serve: error: cannot start: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let exit = runtime.block_on(batchscale_serve::serve(config, |addr| {
+    let exit = batchscale_serve::serve_blocking(config, |addr| {
         let accounts = if names.len() == 1 {
             format!("account {}", names[0])
         } else {
@@ -162,8 +152,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             addr.port()
         );
         let _ = out.flush();
-    }));
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    });
     if exit.code == 0 {
         eprintln!("batchscale serve: stopped");
     } else {

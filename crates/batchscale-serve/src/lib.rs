@@ -110,6 +110,25 @@ pub fn build(config: &Config) -> Result<(Emulator, Option<Store>), Exit> {
     Ok((em, store))
 }
 
+/// [`serve`] on a runtime of its own, for a caller that is not async (the CLI).
+pub fn serve_blocking(config: Config, ready: impl FnOnce(SocketAddr)) -> Exit {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return Exit {
+                code: 2,
+                message: format!("cannot start: {e}"),
+            };
+        }
+    };
+    let exit = runtime.block_on(serve(config, ready));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    exit
+}
+
 /// Runs the server until SIGINT/SIGTERM (or a store failure). `ready` receives the bound
 /// address once the socket is bound and the store open (the CLI prints the ready line).
 pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Exit {
