@@ -741,9 +741,21 @@ impl Emulator {
         if pool.allocation != Allocation::Steady {
             return Err(ApiError::being_resized(pool.allocation.name()));
         }
+        // Ids are hashes: compute each node's once.
+        let by_id: std::collections::HashMap<String, batchscale_sim::model::NodeInfo> = pool
+            .model
+            .nodes()
+            .map(|n| {
+                let id = pool.model.node_id(
+                    n.id,
+                    n.priority == batchscale_sim::model::Priority::Dedicated,
+                );
+                (id.to_ascii_lowercase(), n)
+            })
+            .collect();
         let mut indices = Vec::new();
         for node_id in &remove.nodes {
-            match pool.model.find(node_id) {
+            match by_id.get(&node_id.to_ascii_lowercase()).copied() {
                 Some(n) => indices.push(n),
                 None => return Err(ApiError::node_not_found(node_id)),
             }
