@@ -24,6 +24,14 @@
 //!
 //! Start one from Rust with [`serve`]; the `batchscale serve` command is a thin shell
 //! over it.
+//!
+//! Where things go: a new operation is an [`http::Op`] routed in [`http::route`], its
+//! query names in `Op::query_names`, its body schema in [`body`], its state change in
+//! [`emulator::Emulator`] (and [`pool::Pool`] for the state machine), its response in
+//! [`render`]; an admin endpoint goes in [`admin`]. Nodes, tasks and samples belong to the
+//! simulator's model (`batchscale_sim::model`), reached through [`model`]. Every
+//! \[decided\] rule gets a row in COMPATIBILITY.md (section Emulator) and a test named after
+//! it, in Rust here or in Python in `sdk-tests/` (the SDK suite, `sdk-tests/run.sh`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
