@@ -111,3 +111,21 @@ def test_clean_shutdown_on_signals(signal_name):
     assert s.proc.wait(timeout=15) == 0
     assert s.proc.stderr.read().strip().endswith("batchscale serve: stopped")
     assert s.proc.stdout.read() == ""
+
+
+def test_decided_flags_are_not_stored_a_restart_takes_new_delays(tmp_path):
+    data = str(tmp_path / "store")
+    s = Server("--data", data, "--allocation-delay", "PT1M")
+    assert s.raw("POST", "/pools", body=POOL)[0] == 201
+    assert s.stop() == 0
+    t = Server("--data", data)  # manual defaults: zero delays
+    try:
+        body = t.raw("GET", "/pools/keep1")[2]
+        assert (body["allocationState"], body["currentDedicatedNodes"]) == ("resizing", 0)  # scheduled joins keep their instant
+        t.advance("PT1M")
+        assert t.raw("GET", "/pools/keep1")[2]["currentDedicatedNodes"] == 2
+        assert t.raw("POST", "/pools/keep1/resize", body={"targetDedicatedNodes": 3})[0] == 202
+        body = t.raw("GET", "/pools/keep1")[2]
+        assert (body["allocationState"], body["currentDedicatedNodes"]) == ("steady", 3)  # the new delay: zero
+    finally:
+        assert t.stop() == 0
