@@ -7,7 +7,7 @@ use batchscale::{CompiledFormula, Snapshot};
 
 const DOC: &str = include_str!("../COMPATIBILITY.md");
 
-/// Every `fn name(` in the crate's sources and tests.
+/// Every `fn name(` in the crate's sources and tests (and `def name(` in crates/**/*.py).
 fn test_functions() -> String {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut all = String::new();
@@ -19,6 +19,17 @@ fn test_functions() -> String {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
                 all.push_str(&std::fs::read_to_string(&path).expect("a source file"));
+            } else if path.extension().is_some_and(|e| e == "py") {
+                // The emulator's SDK suite (Python) pins rules too: `def name(` counts as
+                // `fn name(`.
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                for line in text.lines() {
+                    if let Some(rest) = line.trim_start().strip_prefix("def ") {
+                        all.push_str("fn ");
+                        all.push_str(rest);
+                        all.push('\n');
+                    }
+                }
             }
         }
     }

@@ -7,6 +7,7 @@
 
 mod render;
 mod simulate;
+mod serve;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;
@@ -71,6 +72,8 @@ enum Command {
         check: bool,
     },
     Simulate(simulate::SimulateArgs),
+    #[command(about = "Emulate the Azure Batch pool API locally (azure-batch SDKs run unchanged)")]
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         } => check(&formulas, interval.as_deref(), format),
         Command::Fmt { formula, check } => fmt(&formula, check),
         Command::Simulate(args) => Ok(simulate::run(args)),
+        Command::Serve(args) => return serve::run(args),
     };
     match result {
         Ok(code) => code,
