@@ -6,8 +6,8 @@
 //! `--check` is not formatted); 2: the command itself could not run.
 
 mod render;
-mod simulate;
 mod serve;
+mod simulate;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;
