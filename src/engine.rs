@@ -3,7 +3,7 @@
 
 use crate::check;
 use crate::decision::Decision;
-use crate::diagnostic::{Diagnostic, codes};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::eval::compile::{self, Program, Slot};
 use crate::eval::interpreter::{self, Outcome};
 use crate::run::{self, AutoScaleRun, BatchError};
@@ -111,12 +111,9 @@ impl CompiledFormula {
             let detail = format!(
                 "the formula is {length} characters long; at most {MAX_FORMULA_LENGTH} are allowed"
             );
-            let diagnostic = Diagnostic::error(
-                codes::TOO_LONG,
-                Span::new(offset, text.len()),
-                detail.clone(),
-            )
-            .with_help("shorten comments and names, or move constants out of the formula");
+            let diagnostic =
+                Diagnostic::new(Code::TooLong, Span::new(offset, text.len()), detail.clone())
+                    .with_help("shorten comments and names, or move constants out of the formula");
             return Err(Rejection {
                 error: BatchError::new(
                     TOO_LONG.0,
@@ -156,9 +153,8 @@ impl CompiledFormula {
             let extra = &parsed.formula.statements[MAX_STATEMENTS];
             let detail =
                 format!("the formula has {count} statements; at most {MAX_STATEMENTS} are allowed");
-            let diagnostic =
-                Diagnostic::error(codes::TOO_MANY_STATEMENTS, extra.span, detail.clone())
-                    .with_help("combine statements, for example with '?:' or min()/max()");
+            let diagnostic = Diagnostic::new(Code::TooManyStatements, extra.span, detail.clone())
+                .with_help("combine statements, for example with '?:' or min()/max()");
             let mut diagnostics = vec![diagnostic];
             diagnostics.extend(check::check(&parsed.formula));
             diagnostics.extend(check::checker::text_warnings(text));
@@ -244,7 +240,13 @@ impl CompiledFormula {
         let warnings = outcome
             .warnings
             .iter()
-            .map(|w| Diagnostic::warning(w.code, w.span, w.message.clone()))
+            .map(|w| Diagnostic {
+                severity: crate::diagnostic::Severity::Warning,
+                code: w.code,
+                message: w.message.clone(),
+                span: w.span,
+                help: None,
+            })
             .collect();
         let decision = Decision::from_outcome(&outcome);
         Evaluation {
@@ -362,8 +364,8 @@ pub fn validate(text: &str, interval: Option<Interval>) -> Validation {
         && let Err(e) = check_interval(interval)
     {
         diagnostics.push(
-            Diagnostic::error(
-                codes::INTERVAL_OUT_OF_RANGE,
+            Diagnostic::new(
+                Code::IntervalOutOfRange,
                 Span::default(),
                 e.detail().unwrap_or_default().to_string(),
             )

@@ -94,6 +94,7 @@ pub mod eval;
 pub mod format;
 pub mod run;
 pub mod snapshot;
+mod suggest;
 pub mod syntax;
 pub mod time;
 pub mod time_text;

@@ -841,42 +841,19 @@ fn unknown_metric_message(name: &str) -> String {
 }
 
 /// The metric `name` was probably meant to be, and whether it differs only by case.
+/// Names are compared as written, with or without the `$`.
 fn suggest_metric(name: &str) -> Option<(Metric, bool)> {
-    let bare = name.strip_prefix('$').unwrap_or(name).to_lowercase();
-    let mut best: Option<(Metric, usize)> = None;
-    for metric in Metric::ALL {
-        let candidate = metric.name()[1..].to_lowercase();
-        if candidate == bare {
-            return Some((metric, true));
+    let dollar = name.starts_with('$');
+    let spelt = |metric: Metric| {
+        if dollar {
+            metric.name()
+        } else {
+            &metric.name()[1..]
         }
-        if let Some(distance) = edit_distance_at_most(&bare, &candidate, 2)
-            && best.is_none_or(|(_, d)| distance < d)
-        {
-            best = Some((metric, distance));
-        }
-    }
-    best.map(|(metric, _)| (metric, false))
-}
-
-/// Levenshtein distance between `a` and `b` if it is at most `limit`.
-fn edit_distance_at_most(a: &str, b: &str, limit: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > limit {
-        return None;
-    }
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, &ca) in a.iter().enumerate() {
-        current[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    let distance = previous[b.len()];
-    (distance <= limit).then_some(distance)
+    };
+    let found = crate::suggest::suggest(name, Metric::ALL.into_iter().map(spelt))?;
+    let metric = Metric::ALL.into_iter().find(|&m| spelt(m) == found)?;
+    Some((metric, found.eq_ignore_ascii_case(name)))
 }
 
 /// One metric's series, in either form, as a history.

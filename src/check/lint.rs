@@ -5,7 +5,7 @@
 //! The checker ([`super::checker`]) proves errors; the lints look for formulas that are
 //! valid but probably wrong:
 //!
-//! - a sample window that fails on a new pool (cold start, [`codes::COLD_START`]);
+//! - a sample window that fails on a new pool (cold start, [`Code::ColdStart`]);
 //! - a target that can go negative or be fractional, and a formula that scales down with
 //!   the default `requeue` (a small range analysis);
 //! - conditions that are always true or always false;
@@ -35,10 +35,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::builtins::{self, Field, FunctionKind, Method, Metric, PoolScalar, SystemVariable};
-use super::checker::{self, ExprTypes, constant, suggest};
+use super::checker::{self, ExprTypes, constant};
 use super::types::TypeSet;
-use crate::diagnostic::{Diagnostic, codes};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::format::format_double;
+use crate::suggest::suggest;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Formula, StatementKind, UnaryOp};
 use crate::syntax::nesting::MAX_NESTING_DEPTH;
 use crate::syntax::span::Span;
@@ -95,9 +96,9 @@ struct Floor {
 }
 
 impl<'a> Linter<'a> {
-    fn warn(&mut self, code: &'static str, span: Span, message: String, help: String) {
+    fn warn(&mut self, code: Code, span: Span, message: String, help: String) {
         self.diagnostics
-            .push(Diagnostic::warning(code, span, message).with_help(help));
+            .push(Diagnostic::new(code, span, message).with_help(help));
     }
 
     /// The source text of an expression, on one line.
@@ -209,7 +210,7 @@ impl<'a> Linter<'a> {
             ),
         };
         self.warn(
-            codes::COLD_START,
+            Code::ColdStart,
             call.span,
             "this sample window fails the evaluation while fewer than 70% of its samples \
              exist, as on a new pool (InsufficientSampleData): without a percentage, \
@@ -304,7 +305,7 @@ impl<'a> Linter<'a> {
                         ("false", "after '?'")
                     };
                     self.warn(
-                        codes::CONSTANT_CONDITION,
+                        Code::ConstantCondition,
                         condition.span,
                         format!("this condition is always {always}: the branch {never} never runs"),
                         "replace the '?:' by the branch that runs, or make the condition \
@@ -332,7 +333,7 @@ impl<'a> Linter<'a> {
                     if !logic && let Some(value) = fold(operand) {
                         let always = if value != 0.0 { "true" } else { "false" };
                         self.warn(
-                            codes::CONSTANT_CONDITION,
+                            Code::ConstantCondition,
                             operand.span,
                             format!("this operand of '{}' is always {always}", op.symbol()),
                             "remove it, or make it depend on the pool".to_string(),
@@ -396,7 +397,7 @@ impl<'a> Linter<'a> {
                     .to_string(),
             ),
         };
-        self.warn(codes::IMPOSSIBLE_CONDITION, e.span, message, help);
+        self.warn(Code::ImpossibleCondition, e.span, message, help);
         true
     }
 
@@ -525,7 +526,7 @@ impl<'a> Linter<'a> {
         };
         let meant = format_double((c * 100.0 * 1e6).round() / 1e6);
         self.warn(
-            codes::PERCENT_AS_FRACTION,
+            Code::PercentAsFraction,
             other.span,
             format!(
                 "'{}' is {what}, from 0 to 100, but is compared with {}, a fraction",
@@ -581,7 +582,7 @@ impl<'a> Linter<'a> {
             && constant(n).is_some_and(|c| c.trunc() == 1.0)
         {
             self.warn(
-                codes::CPU_SINGLE_SAMPLE,
+                Code::CpuSingleSample,
                 e.span,
                 "'$CPUPercent.GetSample(1)' is a single CPU sample, which the documentation \
                  calls unreliable for scaling: one sample is noisy and arrives late"
@@ -642,7 +643,7 @@ impl<'a> Linter<'a> {
                     String::new()
                 };
                 self.warn(
-                    codes::NEGATIVE_TARGET,
+                    Code::NegativeTarget,
                     value_span,
                     format!("'{name}' can become negative here{low}"),
                     "keep it at 0 or above, as in 'max(0, ...)'".to_string(),
@@ -650,7 +651,7 @@ impl<'a> Linter<'a> {
             }
             if num.fractional && !num.integral {
                 self.warn(
-                    codes::FRACTIONAL_TARGET,
+                    Code::FractionalTarget,
                     value_span,
                     format!(
                         "'{name}' can be fractional here, and the service truncates it \
@@ -668,7 +669,7 @@ impl<'a> Linter<'a> {
                 .find(|(_, (_, _, num))| num.is_some_and(|n| n.lo != n.hi))
         {
             self.warn(
-                codes::REQUEUE_BY_DEFAULT,
+                Code::RequeueByDefault,
                 target_span,
                 format!(
                     "'$NodeDeallocationOption' is never assigned, so when this formula lowers \
@@ -947,7 +948,7 @@ impl<'a> Linter<'a> {
                 end: s.span.end,
             });
             self.warn(
-                codes::NO_TARGET,
+                Code::NoTarget,
                 at,
                 "no statement assigns $TargetDedicatedNodes or $TargetLowPriorityNodes, so \
                  the pool keeps its size"
@@ -961,7 +962,7 @@ impl<'a> Linter<'a> {
         for target in user {
             if !read.contains(target.text.as_str()) {
                 self.warn(
-                    codes::UNUSED_VARIABLE,
+                    Code::UnusedVariable,
                     target.span,
                     format!("'{}' is assigned but never read", target.text),
                     "use it or remove it (if you assign it only to see its value in the run's \

@@ -363,7 +363,7 @@ impl<'a> Run<'a, '_> {
         match &self.values[slot] {
             Some(Value::Double(x)) if x.is_finite() && *x < 0.0 => {
                 self.warnings.push(RunWarning {
-                    code: crate::diagnostic::codes::RUN_NEGATIVE_TARGET,
+                    code: crate::diagnostic::Code::RunNegativeTarget.as_str(),
                     span,
                     message: format!(
                         "{name} ends the run negative ({}); the service's handling of a negative target is unverified",
@@ -409,7 +409,7 @@ impl<'a> Run<'a, '_> {
     #[inline(never)]
     fn warn_non_finite(&mut self, slot: Slot, x: f64, span: Span) {
         self.warnings.push(RunWarning {
-            code: crate::diagnostic::codes::RUN_NON_FINITE_VALUE,
+            code: crate::diagnostic::Code::RunNonFiniteValue.as_str(),
             span,
             message: format!(
                 "'{}' ends the run as {} (IEEE arithmetic, such as a division by zero)",
@@ -838,7 +838,7 @@ impl<'a> Run<'a, '_> {
                 } else {
                     // Out of range gives 0 [decided, after batch-shipyard#138].
                     self.warnings.push(RunWarning {
-                        code: crate::diagnostic::codes::RUN_VAL_OUT_OF_RANGE,
+                        code: crate::diagnostic::Code::RunValOutOfRange.as_str(),
                         span,
                         message: format!(
                             "val(): index {} is outside a vector of {} elements, so the value is 0; the service's behaviour here is unverified",

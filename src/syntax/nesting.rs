@@ -47,8 +47,8 @@ impl TooDeep {
 
     /// The error diagnostic (code `BS0004`).
     pub fn diagnostic(&self) -> crate::diagnostic::Diagnostic {
-        crate::diagnostic::Diagnostic::error(
-            crate::diagnostic::codes::TOO_DEEP,
+        crate::diagnostic::Diagnostic::new(
+            crate::diagnostic::Code::TooDeep,
             self.span,
             self.message(),
         )

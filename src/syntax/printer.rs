@@ -374,6 +374,7 @@ fn layout(text: &str, formula: &Formula) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Code;
 
     fn fmt(text: &str) -> String {
         let once = format(text).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
@@ -459,6 +460,6 @@ mod tests {
         assert_eq!(errors.len(), 2);
         let deep = format!("x = {}1", "-".repeat(nesting::MAX_NESTING_DEPTH + 1));
         let errors = format(&deep).unwrap_err();
-        assert_eq!(errors[0].code, crate::diagnostic::codes::TOO_DEEP);
+        assert_eq!(errors[0].code, Code::TooDeep);
     }
 }

@@ -169,7 +169,13 @@ fn eval(
             out(&render::run_table(&evaluation));
             if let (Some(error), Some(span)) = (&evaluation.run.error, evaluation.error_span) {
                 let detail = error.values.first().map(|v| v.value.as_str()).unwrap_or("");
-                let diagnostic = Diagnostic::error("", span, format!("{}: {detail}", error.code));
+                let diagnostic = Diagnostic {
+                    severity: Severity::Error,
+                    code: "",
+                    message: format!("{}: {detail}", error.code),
+                    span,
+                    help: None,
+                };
                 out(&render::render_plain(&files, &[diagnostic]));
             }
             render::emit(&files, &evaluation.warnings, color());

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use batchscale::diagnostic::{Diagnostic, Severity, codes};
+use batchscale::diagnostic::{Code, Diagnostic, Severity};
 use batchscale::engine::Evaluation;
 use batchscale::syntax::span::LineIndex;
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
@@ -74,7 +74,7 @@ fn report(d: &Diagnostic) -> Report<()> {
         Severity::Warning => Report::warning(),
     };
     // The evaluation interval is not in the formula: no source excerpt to show.
-    let labels = if d.code == codes::INTERVAL_OUT_OF_RANGE {
+    let labels = if d.code == Code::IntervalOutOfRange {
         Vec::new()
     } else {
         vec![Label::primary((), d.span.range())]

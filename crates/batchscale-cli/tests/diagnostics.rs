@@ -1,6 +1,6 @@
 //! Every diagnostic, checked three ways:
 //!
-//! - documented: each code of `diagnostic::codes` has a section in `docs/diagnostics.md`
+//! - documented: each code of the registry (`Code::ALL`) has a section in `docs/diagnostics.md`
 //!   with an example, and each example really produces its code;
 //! - structurally: the example's diagnostic has the expected span (the text it underlines)
 //!   and a help where there is a fix ([`EXPECTED`]);
@@ -15,14 +15,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use batchscale::diagnostic::{Diagnostic, Severity, codes};
+use batchscale::diagnostic::{Code, Diagnostic, Severity};
 use batchscale::engine::{CompiledFormula, validate};
 use batchscale::snapshot::Snapshot;
 use batchscale::syntax::span::LineIndex;
 use batchscale::time::Interval;
 
 const DOC: &str = include_str!("../../../docs/diagnostics.md");
-const CODES_SOURCE: &str = include_str!("../../../src/diagnostic.rs");
 
 /// An example of `docs/diagnostics.md`: the code whose section it is in, its text (with
 /// the block's `pad=`, `repeat=` and `newline=` applied), and how to run it.
@@ -85,21 +84,11 @@ fn doc_examples() -> Vec<Example> {
     examples
 }
 
-/// Every `pub const NAME: &str = "BS....";` of `diagnostic::codes`.
+/// Every code of the registry, with its name: `(ColdStart, BS0601)`.
 fn all_codes() -> Vec<(String, String)> {
-    let module = CODES_SOURCE
-        .split("pub mod codes {")
-        .nth(1)
-        .expect("src/diagnostic.rs has a codes module");
-    let module = &module[..module.find("\n}").expect("the codes module ends")];
-    module
-        .lines()
-        .filter_map(|l| {
-            let rest = l.trim().strip_prefix("pub const ")?;
-            let (name, value) = rest.split_once(": &str = ")?;
-            let value = value.trim_end_matches(';').trim_matches('"');
-            Some((name.to_string(), value.to_string()))
-        })
+    Code::ALL
+        .iter()
+        .map(|code| (format!("{code:?}"), code.as_str().to_string()))
         .collect()
 }
 
@@ -385,16 +374,22 @@ fn every_golden_file_belongs_to_a_code() {
 
 // --- helpers for the behaviour tests --------------------------------------------------
 
-fn codes_of(text: &str) -> Vec<&'static str> {
+/// The registered code of a diagnostic.
+fn code_of(d: &Diagnostic) -> Code {
+    d.code_kind()
+        .unwrap_or_else(|| panic!("{:?} is not a registered code", d.code))
+}
+
+fn codes_of(text: &str) -> Vec<Code> {
     validate(text, None)
         .diagnostics
         .iter()
-        .map(|d| d.code)
+        .map(code_of)
         .collect()
 }
 
 /// The one diagnostic with `code`, with the text it underlines.
-fn one(text: &str, code: &str) -> (Diagnostic, String) {
+fn one(text: &str, code: Code) -> (Diagnostic, String) {
     let all = validate(text, None).diagnostics;
     let found: Vec<&Diagnostic> = all.iter().filter(|d| d.code == code).collect();
     assert_eq!(
@@ -407,7 +402,7 @@ fn one(text: &str, code: &str) -> (Diagnostic, String) {
     (d, underlined)
 }
 
-fn has(text: &str, code: &str) {
+fn has(text: &str, code: Code) {
     let all = codes_of(text);
     assert!(
         all.contains(&code),
@@ -415,7 +410,7 @@ fn has(text: &str, code: &str) {
     );
 }
 
-fn lacks(text: &str, code: &str) {
+fn lacks(text: &str, code: Code) {
     let all = codes_of(text);
     assert!(
         !all.contains(&code),
@@ -423,7 +418,7 @@ fn lacks(text: &str, code: &str) {
     );
 }
 
-fn help_of(text: &str, code: &str) -> String {
+fn help_of(text: &str, code: Code) -> String {
     one(text, code).0.help.unwrap_or_default()
 }
 
@@ -441,18 +436,18 @@ fn three_mistakes_in_three_statements_are_reported_in_one_run() {
                 y = time() + 1;\n\
                 $TargetDedicatedNodes = avg(n, requeue);\n";
     let v = validate(text, None);
-    let errors: Vec<(&str, (usize, usize))> = v
+    let errors: Vec<(Code, (usize, usize))> = v
         .diagnostics
         .iter()
         .filter(|d| d.is_error())
-        .map(|d| (d.code, position(text, d)))
+        .map(|d| (code_of(d), position(text, d)))
         .collect();
     assert_eq!(
         errors,
         [
-            (codes::UNEXPECTED_TOKEN, (2, 8)),
-            (codes::OPERATOR_TYPE, (3, 5)),
-            (codes::ARGUMENT_TYPE, (4, 32)),
+            (Code::UnexpectedToken, (2, 8)),
+            (Code::OperatorType, (3, 5)),
+            (Code::ArgumentType, (4, 32)),
         ]
     );
     // The service's answer stays the first syntax error.
@@ -490,22 +485,22 @@ fn names_assigned_by_a_broken_statement_are_not_undefined() {
     // `x` is assigned by the statement that failed to parse: reading it later is not a
     // second error.
     let text = "x = 1 +;\n$TargetDedicatedNodes = x;";
-    let errors: Vec<&str> = validate(text, None)
+    let errors: Vec<Code> = validate(text, None)
         .diagnostics
         .iter()
         .filter(|d| d.is_error())
-        .map(|d| d.code)
+        .map(code_of)
         .collect();
-    assert_eq!(errors, [codes::UNEXPECTED_TOKEN]);
+    assert_eq!(errors, [Code::UnexpectedToken]);
     // Nor when a missing `;` swallowed the assignment.
     let text = "a = 1\nb = 2;\n$TargetDedicatedNodes = a + b;";
-    let errors: Vec<&str> = validate(text, None)
+    let errors: Vec<Code> = validate(text, None)
         .diagnostics
         .iter()
         .filter(|d| d.is_error())
-        .map(|d| d.code)
+        .map(code_of)
         .collect();
-    assert_eq!(errors, [codes::MISSING_SEMICOLON]);
+    assert_eq!(errors, [Code::MissingSemicolon]);
 }
 
 #[test]
@@ -514,22 +509,22 @@ fn a_statement_around_a_bad_character_is_not_checked_again() {
     let text =
         "x = time() - time(\\\"Mon, 06 Oct 2014 10:20:00 GMT\\\");\n$TargetDedicatedNodes = 1;";
     let all = codes_of(text);
-    assert_eq!(all, [codes::UNEXPECTED_CHARACTER], "{all:?}");
+    assert_eq!(all, [Code::UnexpectedCharacter], "{all:?}");
 }
 
 #[test]
 fn a_parse_error_caused_by_a_bad_character_is_not_reported_twice() {
     assert_eq!(
         codes_of("$TargetDedicatedNodes = 1 & 2;"),
-        [codes::UNEXPECTED_CHARACTER]
+        [Code::UnexpectedCharacter]
     );
     assert_eq!(
         codes_of("x = time(\"2024;\n$TargetDedicatedNodes = 1;"),
-        [codes::UNTERMINATED_STRING]
+        [Code::UnterminatedString]
     );
     // A `#` line is left out whole: an error on the next line is its own.
     let all = codes_of("# comment\n$TargetDedicatedNodes = 1 +;");
-    assert_eq!(all, [codes::HASH_COMMENT, codes::UNEXPECTED_TOKEN]);
+    assert_eq!(all, [Code::HashComment, Code::UnexpectedToken]);
 }
 
 #[test]
@@ -555,11 +550,11 @@ fn misspelt_system_variables_get_a_did_you_mean() {
     assert_eq!(
         help_of(
             "n = $targetDedicatedNodes;\n$TargetDedicatedNodes = 1;",
-            codes::UNDEFINED_SYMBOL
+            Code::UndefinedSymbol
         ),
         "did you mean '$TargetDedicatedNodes'?"
     );
-    let (d, underlined) = one("$targetDedicatedNodes = 5;", codes::LOOKALIKE_TARGET);
+    let (d, underlined) = one("$targetDedicatedNodes = 5;", Code::LookalikeTarget);
     assert_eq!(underlined, "$targetDedicatedNodes");
     assert_eq!(
         d.help.as_deref(),
@@ -568,7 +563,7 @@ fn misspelt_system_variables_get_a_did_you_mean() {
     assert_eq!(
         help_of(
             "$TargetDedicatedNodes = max($PendingTask.GetSample(1));",
-            codes::UNDEFINED_SYMBOL
+            Code::UndefinedSymbol
         ),
         "did you mean '$PendingTasks'?"
     );
@@ -577,34 +572,31 @@ fn misspelt_system_variables_get_a_did_you_mean() {
 #[test]
 fn misspelt_functions_methods_and_fields_get_a_did_you_mean() {
     assert_eq!(
-        help_of(
-            "$TargetDedicatedNodes = Max(1, 2);",
-            codes::UNKNOWN_FUNCTION
-        ),
+        help_of("$TargetDedicatedNodes = Max(1, 2);", Code::UnknownFunction),
         "did you mean 'max'?"
     );
     assert_eq!(
         help_of(
             "$TargetDedicatedNodes = max($PendingTasks.GetSamples(1));",
-            codes::UNKNOWN_METHOD
+            Code::UnknownMethod
         ),
         "did you mean 'GetSample'?"
     );
     assert_eq!(
         help_of(
             "$TargetDedicatedNodes = max($PendingTasks.getSample(1));",
-            codes::UNKNOWN_METHOD
+            Code::UnknownMethod
         ),
         "did you mean 'GetSample'?"
     );
     assert_eq!(
-        help_of("$TargetDedicatedNodes = time().Hour;", codes::UNKNOWN_FIELD),
+        help_of("$TargetDedicatedNodes = time().Hour;", Code::UnknownField),
         "did you mean 'hour'?"
     );
     assert!(
         help_of(
             "$TargetDedicatedNodes = max(GetSample(1));",
-            codes::UNKNOWN_FUNCTION
+            Code::UnknownFunction
         )
         .contains("method of sampled metrics")
     );
@@ -620,7 +612,7 @@ fn misspelt_keywords_and_constants_get_a_did_you_mean() {
     ] {
         let text = format!("$NodeDeallocationOption = {written};\n$TargetDedicatedNodes = 1;");
         assert_eq!(
-            help_of(&text, codes::UNDEFINED_SYMBOL),
+            help_of(&text, Code::UndefinedSymbol),
             format!("did you mean '{meant}'?"),
             "{written}"
         );
@@ -632,7 +624,7 @@ fn misspelt_keywords_and_constants_get_a_did_you_mean() {
     ] {
         let text = format!("$TargetDedicatedNodes = max($PendingTasks.GetSample({written}, 0));");
         assert_eq!(
-            help_of(&text, codes::UNDEFINED_SYMBOL),
+            help_of(&text, Code::UndefinedSymbol),
             format!("did you mean '{meant}'?"),
             "{written}"
         );
@@ -640,7 +632,7 @@ fn misspelt_keywords_and_constants_get_a_did_you_mean() {
     assert!(
         help_of(
             "$TargetDedicatedNodes = true ? 1 : 2;",
-            codes::UNDEFINED_SYMBOL
+            Code::UndefinedSymbol
         )
         .contains("write 1 for true")
     );
@@ -648,7 +640,7 @@ fn misspelt_keywords_and_constants_get_a_did_you_mean() {
 
 #[test]
 fn a_hash_comment_suggests_slashes() {
-    let (d, underlined) = one("# comment\n$TargetDedicatedNodes = 1;", codes::HASH_COMMENT);
+    let (d, underlined) = one("# comment\n$TargetDedicatedNodes = 1;", Code::HashComment);
     assert_eq!(underlined, "#");
     assert_eq!(d.help.as_deref(), Some("write comments with '//'"));
 }
@@ -656,7 +648,7 @@ fn a_hash_comment_suggests_slashes() {
 #[test]
 fn a_missing_semicolon_between_lines_is_named_as_such() {
     let text = "a = 1\n$TargetDedicatedNodes = a;";
-    let (d, underlined) = one(text, codes::MISSING_SEMICOLON);
+    let (d, underlined) = one(text, Code::MissingSemicolon);
     assert_eq!(underlined, "$TargetDedicatedNodes");
     assert_eq!(
         d.message,
@@ -669,7 +661,7 @@ fn a_missing_semicolon_between_lines_is_named_as_such() {
     // Comments between the lines do not hide it.
     let text = "a = 1 // one\n// more\n$TargetDedicatedNodes = a;";
     assert!(
-        one(text, codes::MISSING_SEMICOLON)
+        one(text, Code::MissingSemicolon)
             .0
             .help
             .unwrap()
@@ -677,7 +669,7 @@ fn a_missing_semicolon_between_lines_is_named_as_such() {
     );
     // On one line it is an unexpected token, with a hint.
     let text = "a = 1 $TargetDedicatedNodes = a;";
-    assert!(help_of(text, codes::UNEXPECTED_TOKEN).contains("end the one before with ';'"));
+    assert!(help_of(text, Code::UnexpectedToken).contains("end the one before with ';'"));
 }
 
 #[test]
@@ -724,15 +716,15 @@ fn syntax_slips_from_other_languages_get_help() {
 
 #[test]
 fn empty_statements_warn_but_a_final_semicolon_does_not() {
-    let (d, underlined) = one("$TargetDedicatedNodes = 1;;", codes::EMPTY_STATEMENT);
+    let (d, underlined) = one("$TargetDedicatedNodes = 1;;", Code::EmptyStatement);
     assert_eq!(underlined, ";");
     assert!(d.message.contains("unverified"));
-    let (_, underlined) = one(";$TargetDedicatedNodes = 1;", codes::EMPTY_STATEMENT);
+    let (_, underlined) = one(";$TargetDedicatedNodes = 1;", Code::EmptyStatement);
     assert_eq!(underlined, ";");
     // A run of them is one warning.
     let (_, underlined) = one(
         "$TargetDedicatedNodes = 1; ; // x\n ;\nb = 2;",
-        codes::EMPTY_STATEMENT,
+        Code::EmptyStatement,
     );
     assert_eq!(underlined, "; // x\n ;");
     for text in [
@@ -743,7 +735,7 @@ fn empty_statements_warn_but_a_final_semicolon_does_not() {
         "// only a comment\n$TargetDedicatedNodes = 1;",
         "",
     ] {
-        lacks(text, codes::EMPTY_STATEMENT);
+        lacks(text, Code::EmptyStatement);
     }
 }
 
@@ -751,12 +743,12 @@ fn empty_statements_warn_but_a_final_semicolon_does_not() {
 fn a_comment_ended_by_a_lone_cr_warns() {
     let (_, underlined) = one(
         "$TargetDedicatedNodes = 1; // a\rb = 2;",
-        codes::LONE_CR_COMMENT,
+        Code::LoneCrComment,
     );
     assert_eq!(underlined, "// a");
     lacks(
         "$TargetDedicatedNodes = 1; // a\r\nb = 2; // c\nd = b;",
-        codes::LONE_CR_COMMENT,
+        Code::LoneCrComment,
     );
 }
 
@@ -764,60 +756,57 @@ fn a_comment_ended_by_a_lone_cr_warns() {
 fn each_decided_rule_that_changes_an_outcome_warns() {
     let t = "$NodeDeallocationOption = taskcompletion;\n";
     for (code, text) in [
-        (codes::YEAR_LENGTH, "x = TimeInterval_Year;"),
-        (codes::PRECEDENCE, "$TargetDedicatedNodes = 1 && 0 || 1;"),
-        (codes::PRECEDENCE, "$TargetDedicatedNodes = 1 < 2 < 3;"),
+        (Code::YearLength, "x = TimeInterval_Year;"),
+        (Code::Precedence, "$TargetDedicatedNodes = 1 && 0 || 1;"),
+        (Code::Precedence, "$TargetDedicatedNodes = 1 < 2 < 3;"),
         (
-            codes::DEALLOCATION_PASS_THROUGH,
+            Code::DeallocationPassThrough,
             "x = terminate; $NodeDeallocationOption = x;",
         ),
         (
-            codes::WEEKDAY_SUNDAY,
+            Code::WeekdaySunday,
             "$TargetDedicatedNodes = time().weekday != 0;",
         ),
         (
-            codes::WEEKDAY_SEVEN,
+            Code::WeekdaySeven,
             "$TargetDedicatedNodes = time().weekday == 7;",
         ),
         (
-            codes::VECTOR_PAIRWISE,
+            Code::VectorPairwise,
             "$TargetDedicatedNodes = max($ActiveTasks.GetSample(3) - $RunningTasks.GetSample(3));",
         ),
         (
-            codes::SHORT_CIRCUIT,
+            Code::ShortCircuit,
             "$TargetDedicatedNodes = 0 || max($PendingTasks.GetSample(TimeInterval_Minute));",
         ),
+        (Code::StringOrder, "$TargetDedicatedNodes = \"a\" >= \"b\";"),
         (
-            codes::STRING_ORDER,
-            "$TargetDedicatedNodes = \"a\" >= \"b\";",
-        ),
-        (
-            codes::PERCENTILE_METHOD,
+            Code::PercentileMethod,
             "$TargetDedicatedNodes = percentile(vec(1, 2), 50);",
         ),
-        (codes::RAND_VALUES, "$TargetDedicatedNodes = rand();"),
-        (codes::STD_OF_ONE, "$TargetDedicatedNodes = std(1);"),
+        (Code::RandValues, "$TargetDedicatedNodes = rand();"),
+        (Code::StdOfOne, "$TargetDedicatedNodes = std(1);"),
         (
-            codes::STOP_KEEPS_ASSIGNMENTS,
+            Code::StopKeepsAssignments,
             "$TargetDedicatedNodes = 1; stop();",
         ),
         (
-            codes::SAMPLE_ORDER,
+            Code::SampleOrder,
             "v = $PendingTasks.GetSample(5); $TargetDedicatedNodes = val(v, 4);",
         ),
-        (codes::DEALLOCATION_START, "x = $NodeDeallocationOption;"),
+        (Code::DeallocationStart, "x = $NodeDeallocationOption;"),
         (
-            codes::SCALAR_VECTOR_OPERATION,
+            Code::ScalarVectorOperation,
             "$TargetDedicatedNodes = max(1 + vec(1));",
         ),
-        (codes::DIVISION_BY_ZERO, "$TargetDedicatedNodes = 1 / 0;"),
+        (Code::DivisionByZero, "$TargetDedicatedNodes = 1 / 0;"),
         (
-            codes::NEGATIVE_VAL_INDEX,
+            Code::NegativeValIndex,
             "$TargetDedicatedNodes = val(vec(1), -1);",
         ),
-        (codes::LEGACY_NAME, "$TargetDedicated = 1;"),
+        (Code::LegacyName, "$TargetDedicated = 1;"),
         (
-            codes::RETIRED_METRIC,
+            Code::RetiredMetric,
             "$TargetDedicatedNodes = max($DiskBytes.GetSample(1));",
         ),
     ] {
@@ -837,40 +826,37 @@ fn each_decided_rule_that_changes_an_outcome_warns() {
 fn the_decided_warnings_stay_quiet_where_the_rule_does_not_matter() {
     for (code, text) in [
         (
-            codes::PRECEDENCE,
+            Code::Precedence,
             "x = (1 && 0) || 1; y = 1 && (0 || 1); z = 1 < 2 && 2 < 3;",
         ),
         (
-            codes::VECTOR_PAIRWISE,
+            Code::VectorPairwise,
             "v = $ActiveTasks.GetSample(3); w = v * v - v / 2;",
         ),
         (
-            codes::SHORT_CIRCUIT,
+            Code::ShortCircuit,
             "x = 1 && max($PendingTasks.GetSample(1)) > 0;",
         ),
         (
-            codes::SHORT_CIRCUIT,
+            Code::ShortCircuit,
             "x = 1 && max($PendingTasks.GetSample(TimeInterval_Minute, 0)) > 0;",
         ),
-        (codes::STRING_ORDER, "x = \"a\" == \"b\";"),
-        (codes::STD_OF_ONE, "x = std(vec(1, 2));"),
+        (Code::StringOrder, "x = \"a\" == \"b\";"),
+        (Code::StdOfOne, "x = std(vec(1, 2));"),
+        (Code::SampleOrder, "x = val($PendingTasks.GetSample(1), 0);"),
         (
-            codes::SAMPLE_ORDER,
-            "x = val($PendingTasks.GetSample(1), 0);",
-        ),
-        (
-            codes::DEALLOCATION_START,
+            Code::DeallocationStart,
             "$NodeDeallocationOption = requeue; x = $NodeDeallocationOption;",
         ),
         (
-            codes::WEEKDAY_SUNDAY,
+            Code::WeekdaySunday,
             "x = time().weekday >= 1 && time().weekday <= 5;",
         ),
         (
-            codes::DEALLOCATION_PASS_THROUGH,
+            Code::DeallocationPassThrough,
             "$NodeDeallocationOption = taskcompletion;",
         ),
-        (codes::STOP_KEEPS_ASSIGNMENTS, "x = 1;"),
+        (Code::StopKeepsAssignments, "x = 1;"),
     ] {
         lacks(text, code);
     }
@@ -879,10 +865,10 @@ fn the_decided_warnings_stay_quiet_where_the_rule_does_not_matter() {
 // --- lints ----------------------------------------------------------------------------
 
 /// A formula's lint codes (the `BS06xx` ones).
-fn lints(text: &str) -> Vec<&'static str> {
+fn lints(text: &str) -> Vec<Code> {
     codes_of(text)
         .into_iter()
-        .filter(|c| c.starts_with("BS06"))
+        .filter(|c| c.as_str().starts_with("BS06"))
         .collect()
 }
 
@@ -894,7 +880,7 @@ fn the_documented_cpu_example_fails_on_a_new_pool() {
     let text = "$totalNodes = (min($CPUPercent.GetSample(TimeInterval_Minute * 10)) > 0.7) ? \
                 ($CurrentDedicatedNodes * 1.1) : $CurrentDedicatedNodes;\n\
                 $TargetDedicatedNodes = min(10, $totalNodes);";
-    let (d, underlined) = one(text, codes::COLD_START);
+    let (d, underlined) = one(text, Code::ColdStart);
     assert_eq!(
         underlined,
         "$CPUPercent.GetSample(TimeInterval_Minute * 10)"
@@ -941,7 +927,7 @@ fn a_guarded_window_does_not_warn() {
         format!("x = avg({m}.GetSample(time() + -TimeInterval_Hour, time(), 10));"),
     ] {
         assert!(
-            !lints(&text).contains(&codes::COLD_START),
+            !lints(&text).contains(&Code::ColdStart),
             "{text}: {:?}",
             lints(&text)
         );
@@ -997,7 +983,7 @@ fn an_unguarded_or_badly_guarded_window_warns() {
         ),
     ] {
         let text = format!("{text}\n$TargetDedicatedNodes = 1;");
-        assert!(help_of(&text, codes::COLD_START).contains(help), "{text}");
+        assert!(help_of(&text, Code::ColdStart).contains(help), "{text}");
     }
 }
 
@@ -1005,16 +991,16 @@ fn an_unguarded_or_badly_guarded_window_warns() {
 fn a_target_that_can_go_negative_warns() {
     let (d, underlined) = one(
         &format!("$TargetDedicatedNodes = $CurrentDedicatedNodes - 1;{END}"),
-        codes::NEGATIVE_TARGET,
+        Code::NegativeTarget,
     );
     assert_eq!(underlined, "$CurrentDedicatedNodes - 1");
     assert!(d.message.contains("as low as -1"));
     has(
         &format!("n = max($PendingTasks.GetSample(1)); $TargetLowPriorityNodes = 10 - n;{END}"),
-        codes::NEGATIVE_TARGET,
+        Code::NegativeTarget,
     );
     // The legacy alias decides when the full name is not assigned.
-    has("$TargetDedicated = -1;", codes::NEGATIVE_TARGET);
+    has("$TargetDedicated = -1;", Code::NegativeTarget);
     for text in [
         "$TargetDedicatedNodes = max(0, $CurrentDedicatedNodes - 1);",
         "$TargetDedicatedNodes = $CurrentDedicatedNodes > 0 ? $CurrentDedicatedNodes - 1 : 0;",
@@ -1023,21 +1009,21 @@ fn a_target_that_can_go_negative_warns() {
         // Only the last assignment counts.
         "$TargetDedicatedNodes = -1; $TargetDedicatedNodes = 2;",
     ] {
-        lacks(&format!("{text}{END}"), codes::NEGATIVE_TARGET);
+        lacks(&format!("{text}{END}"), Code::NegativeTarget);
     }
 }
 
 #[test]
 fn a_target_made_fractional_by_arithmetic_warns() {
     let text = format!("$TargetDedicatedNodes = $CurrentDedicatedNodes * 1.1;{END}");
-    let (d, underlined) = one(&text, codes::FRACTIONAL_TARGET);
+    let (d, underlined) = one(&text, Code::FractionalTarget);
     assert_eq!(underlined, "$CurrentDedicatedNodes * 1.1");
     assert!(d.help.unwrap().contains("ceil"));
     has(
         &format!(
             "r = avg($PendingTasks.GetSample(10)) / 4; $TargetDedicatedNodes = max(1, r);{END}"
         ),
-        codes::FRACTIONAL_TARGET,
+        Code::FractionalTarget,
     );
     for text in [
         "$TargetDedicatedNodes = ceil($CurrentDedicatedNodes * 1.1);",
@@ -1047,14 +1033,14 @@ fn a_target_made_fractional_by_arithmetic_warns() {
         "$TargetDedicatedNodes = $CurrentDedicatedNodes / 1;",
         "$TargetDedicatedNodes = 3 * 2;",
     ] {
-        lacks(&format!("{text}{END}"), codes::FRACTIONAL_TARGET);
+        lacks(&format!("{text}{END}"), Code::FractionalTarget);
     }
 }
 
 #[test]
 fn scaling_down_with_the_default_requeue_warns() {
     let text = "$TargetDedicatedNodes = time().hour < 18 ? 10 : 2;";
-    let (d, underlined) = one(text, codes::REQUEUE_BY_DEFAULT);
+    let (d, underlined) = one(text, Code::RequeueByDefault);
     assert_eq!(underlined, "$TargetDedicatedNodes");
     assert!(d.help.unwrap().contains("taskcompletion"));
     for text in [
@@ -1064,7 +1050,7 @@ fn scaling_down_with_the_default_requeue_warns() {
         // A `?:` whose condition is decided picks one value.
         "$TargetDedicatedNodes = 1 ? 10 : 2;",
     ] {
-        lacks(text, codes::REQUEUE_BY_DEFAULT);
+        lacks(text, Code::RequeueByDefault);
     }
 }
 
@@ -1072,19 +1058,19 @@ fn scaling_down_with_the_default_requeue_warns() {
 fn conditions_that_are_always_true_or_false_warn() {
     let (d, underlined) = one(
         "$TargetDedicatedNodes = 1 == 1 ? 3 : 2;",
-        codes::CONSTANT_CONDITION,
+        Code::ConstantCondition,
     );
     assert_eq!(underlined, "1 == 1");
     assert!(d.message.contains("always true"));
     has(
         &format!("x = time().hour; $TargetDedicatedNodes = x > 3 && 0 ? 1 : 2;{END}"),
-        codes::CONSTANT_CONDITION,
+        Code::ConstantCondition,
     );
     // A constant assigned to a variable is a flag, not a mistake (batch-shipyard writes
     // `rebalance = 0 == 1;`).
     lacks(
         "rebalance = 0 == 1; $TargetDedicatedNodes = rebalance ? 2 : 1;",
-        codes::CONSTANT_CONDITION,
+        Code::ConstantCondition,
     );
 
     let h = "h = time().hour;\n";
@@ -1108,7 +1094,7 @@ fn conditions_that_are_always_true_or_false_warn() {
     ] {
         let text = format!("{h}{text}\n$TargetDedicatedNodes = x;");
         assert_eq!(
-            one(&text, codes::IMPOSSIBLE_CONDITION).1,
+            one(&text, Code::ImpossibleCondition).1,
             underlined,
             "{text}"
         );
@@ -1123,13 +1109,13 @@ fn conditions_that_are_always_true_or_false_warn() {
     ] {
         lacks(
             &format!("{h}{text}\n$TargetDedicatedNodes = x;"),
-            codes::IMPOSSIBLE_CONDITION,
+            Code::ImpossibleCondition,
         );
     }
     // `.weekday == 7` is the checker's (BS0503), once.
     lacks(
         "x = time().weekday == 7; $TargetDedicatedNodes = x;",
-        codes::IMPOSSIBLE_CONDITION,
+        Code::ImpossibleCondition,
     );
 }
 
@@ -1137,7 +1123,7 @@ fn conditions_that_are_always_true_or_false_warn() {
 fn a_percentage_compared_with_a_fraction_warns() {
     let text = "p = $PendingTasks.GetSamplePercent(TimeInterval_Minute * 10);\n\
                 $TargetDedicatedNodes = p < 0.7 ? 1 : 2;";
-    let (d, underlined) = one(text, codes::PERCENT_AS_FRACTION);
+    let (d, underlined) = one(text, Code::PercentAsFraction);
     assert_eq!(underlined, "0.7");
     assert_eq!(
         d.help.as_deref(),
@@ -1145,18 +1131,18 @@ fn a_percentage_compared_with_a_fraction_warns() {
     );
     has(
         "$TargetDedicatedNodes = avg($CPUPercent.GetSample(10)) > 0.8 ? 2 : 1;",
-        codes::PERCENT_AS_FRACTION,
+        Code::PercentAsFraction,
     );
     has(
         "t = 0.5; $TargetDedicatedNodes = t > $PendingTasks.GetSamplePercent(TimeInterval_Minute) ? 2 : 1;",
-        codes::PERCENT_AS_FRACTION,
+        Code::PercentAsFraction,
     );
     for text in [
         "$TargetDedicatedNodes = $PendingTasks.GetSamplePercent(TimeInterval_Minute) > 0 ? 2 : 1;",
         "$TargetDedicatedNodes = avg($PendingTasks.GetSample(10)) > 0.5 ? 2 : 1;",
         "$TargetDedicatedNodes = avg($CPUPercent.GetSample(10)) > 70 ? 2 : 1;",
     ] {
-        lacks(text, codes::PERCENT_AS_FRACTION);
+        lacks(text, Code::PercentAsFraction);
     }
 }
 
@@ -1164,26 +1150,26 @@ fn a_percentage_compared_with_a_fraction_warns() {
 fn unused_variables_and_missing_targets_warn() {
     let (_, underlined) = one(
         "limit = 20;\n$TargetDedicatedNodes = 5;",
-        codes::UNUSED_VARIABLE,
+        Code::UnusedVariable,
     );
     assert_eq!(underlined, "limit");
     // Once per name, at its first assignment.
     let (d, _) = one(
         "a = 1; a = 2; $TargetDedicatedNodes = 5;",
-        codes::UNUSED_VARIABLE,
+        Code::UnusedVariable,
     );
     assert_eq!(d.span.start, 0);
-    lacks("a = 1; $TargetDedicatedNodes = a;", codes::UNUSED_VARIABLE);
+    lacks("a = 1; $TargetDedicatedNodes = a;", Code::UnusedVariable);
     // A formula that sets no target reports through its variables.
-    assert_eq!(lints("x = 1; y = 2;"), [codes::NO_TARGET]);
-    let (d, _) = one("x = 1;", codes::NO_TARGET);
+    assert_eq!(lints("x = 1; y = 2;"), [Code::NoTarget]);
+    let (d, _) = one("x = 1;", Code::NoTarget);
     assert!(d.message.contains("keeps its size"));
-    lacks("$TargetLowPriorityNodes = 1;", codes::NO_TARGET);
-    lacks("$TargetDedicated = 1;", codes::NO_TARGET);
+    lacks("$TargetLowPriorityNodes = 1;", Code::NoTarget);
+    lacks("$TargetDedicated = 1;", Code::NoTarget);
     // A mistyped target has its own warning (BS0509); no echo.
     assert_eq!(
         codes_of("$targetDedicatedNodes = 1;"),
-        [codes::LOOKALIKE_TARGET]
+        [Code::LookalikeTarget]
     );
 }
 
@@ -1191,16 +1177,16 @@ fn unused_variables_and_missing_targets_warn() {
 fn a_single_cpu_sample_warns() {
     let text = "c = max($CPUPercent.GetSample(1));\n$TargetDedicatedNodes = c > 50 ? 2 : 1;";
     assert_eq!(
-        one(text, codes::CPU_SINGLE_SAMPLE).1,
+        one(text, Code::CpuSingleSample).1,
         "$CPUPercent.GetSample(1)"
     );
     lacks(
         "c = max($CPUPercent.GetSample(5)); $TargetDedicatedNodes = c;",
-        codes::CPU_SINGLE_SAMPLE,
+        Code::CpuSingleSample,
     );
     lacks(
         "c = max($PendingTasks.GetSample(1)); $TargetDedicatedNodes = c;",
-        codes::CPU_SINGLE_SAMPLE,
+        Code::CpuSingleSample,
     );
 }
 
@@ -1208,7 +1194,7 @@ fn a_single_cpu_sample_warns() {
 fn lints_wait_until_the_errors_are_fixed() {
     // Next to an error a lint would mostly echo it.
     let all = codes_of("$TargetDedicatedNodes = max(1, $CurrentDedicatedNode);");
-    assert_eq!(all, [codes::UNDEFINED_SYMBOL]);
+    assert_eq!(all, [Code::UndefinedSymbol]);
 }
 
 #[test]
@@ -1238,7 +1224,7 @@ fn the_evaluation_interval_is_5_minutes_to_168_hours() {
         assert!(!v.is_valid(), "{bad}");
         assert_eq!(v.rejection.unwrap().code, "InvalidPropertyValue");
         let d = v.diagnostics.iter().find(|d| d.is_error()).unwrap();
-        assert_eq!(d.code, codes::INTERVAL_OUT_OF_RANGE);
+        assert_eq!(d.code, Code::IntervalOutOfRange);
         assert!(d.help.is_some());
     }
 }
@@ -1250,7 +1236,7 @@ fn the_formula_is_at_most_8192_characters() {
     assert!(validate(&at(8192), None).is_valid());
     let v = validate(&at(8193), None);
     assert_eq!(v.rejection.unwrap().code, "AutoScalingFormulaTooLong");
-    assert_eq!(v.diagnostics[0].code, codes::TOO_LONG);
+    assert_eq!(v.diagnostics[0].code, Code::TooLong);
     // UTF-16 code units: an astral character counts two.
     let astral = format!(
         "{statement}//{}😀",
@@ -1271,16 +1257,12 @@ fn the_formula_has_at_most_100_statements_not_counting_empty_ones() {
     let v = validate(&s.repeat(101), None);
     assert_eq!(v.rejection.unwrap().code, "InvalidAutoScalingSettings");
     let d = v.diagnostics.iter().find(|d| d.is_error()).unwrap();
-    assert_eq!(d.code, codes::TOO_MANY_STATEMENTS);
+    assert_eq!(d.code, Code::TooManyStatements);
     assert_eq!(position(&s.repeat(101), d), (101, 1));
     // Empty statements do not count (but are warned about).
     let v = validate(&format!("{};;;", s.repeat(100)), None);
     assert!(v.is_valid());
-    assert!(
-        v.diagnostics
-            .iter()
-            .any(|d| d.code == codes::EMPTY_STATEMENT)
-    );
+    assert!(v.diagnostics.iter().any(|d| d.code == Code::EmptyStatement));
 }
 
 // --- the command line -----------------------------------------------------------------
@@ -1305,7 +1287,7 @@ fn check_json_names_the_file_and_every_field() {
     let list = list.as_array().unwrap();
     let undefined = list
         .iter()
-        .find(|d| d["code"] == codes::UNDEFINED_SYMBOL)
+        .find(|d| d["code"] == Code::UndefinedSymbol.as_str())
         .unwrap();
     assert_eq!(
         undefined,
@@ -1317,11 +1299,11 @@ fn check_json_names_the_file_and_every_field() {
     );
     assert!(
         list.iter()
-            .any(|d| d["code"] == codes::INTERVAL_OUT_OF_RANGE)
+            .any(|d| d["code"] == Code::IntervalOutOfRange.as_str())
     );
     let empty = list
         .iter()
-        .find(|d| d["code"] == codes::EMPTY_STATEMENT)
+        .find(|d| d["code"] == Code::EmptyStatement.as_str())
         .unwrap();
     assert_eq!((&empty["line"], &empty["column"]), (&2.into(), &27.into()));
     assert_eq!(empty["severity"], "warning");
