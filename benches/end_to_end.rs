@@ -13,7 +13,7 @@ mod common;
 use std::hint::black_box;
 
 use batchscale::AutoScaleRun;
-use batchscale::check::builtins::Metric;
+use batchscale::builtins::Metric;
 use batchscale::format::{format_double, format_run_timestamp, format_target};
 use batchscale::snapshot::{SampleHistory, Snapshot};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};

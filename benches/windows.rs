@@ -8,7 +8,7 @@ mod common;
 
 use std::hint::black_box;
 
-use batchscale::check::builtins::Metric;
+use batchscale::builtins::Metric;
 use batchscale::snapshot::{SampleHistory, Snapshot};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
 use criterion::{

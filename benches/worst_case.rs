@@ -15,7 +15,7 @@
 use std::hint::black_box;
 
 use batchscale::CompiledFormula;
-use batchscale::check::builtins::Metric;
+use batchscale::builtins::Metric;
 use batchscale::engine::{MAX_FORMULA_LENGTH, MAX_STATEMENTS};
 use batchscale::snapshot::{SampleHistory, Snapshot};
 use batchscale::syntax::nesting::MAX_NESTING_DEPTH;

@@ -10,7 +10,7 @@
 //! Caps (quotas, a pool's maximum) are the caller's: the decision keeps the raw values
 //! so that a report can show what the formula asked for.
 
-use crate::check::builtins::DeallocationOption;
+use crate::builtins::DeallocationOption;
 use crate::eval::interpreter::Outcome;
 use crate::eval::value::Value;
 

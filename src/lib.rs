@@ -86,6 +86,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod builtins;
 pub mod check;
 pub mod decision;
 pub mod diagnostic;
@@ -99,7 +100,7 @@ pub mod syntax;
 pub mod time;
 pub mod time_text;
 
-pub use check::builtins::{DeallocationOption, Metric};
+pub use builtins::{DeallocationOption, Metric};
 pub use decision::Decision;
 pub use diagnostic::{Diagnostic, Severity};
 pub use engine::{

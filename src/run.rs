@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::builtins::{Target, target_name};
 use crate::eval::compile::{Program, Slot};
 use crate::eval::interpreter::{Outcome, RunErrorKind};
 use crate::eval::value::Value;
@@ -159,13 +160,13 @@ pub fn write_results(
             end: out.len(),
         });
     };
-    pair(out, "$TargetDedicatedNodes", &|out| {
+    pair(out, target_name(Target::Dedicated), &|out| {
         write_target(out, &outcome.target_dedicated)
     });
-    pair(out, "$TargetLowPriorityNodes", &|out| {
+    pair(out, target_name(Target::LowPriority), &|out| {
         write_target(out, &outcome.target_low_priority)
     });
-    pair(out, "$NodeDeallocationOption", &|out| {
+    pair(out, target_name(Target::DeallocationOption), &|out| {
         outcome.deallocation_option.write_results_text(out)
     });
     for &slot in user_order {

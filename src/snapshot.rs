@@ -33,7 +33,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde_json::{Map, Value};
 
-use crate::check::builtins::Metric;
+use crate::builtins::Metric;
 use crate::time::{
     Interval, MAX_TIMESTAMP_TICKS, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE,
     TICKS_PER_SECOND, Timestamp,

@@ -25,7 +25,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use batchscale::check::builtins::Metric;
+use batchscale::builtins::Metric;
 use batchscale::eval::{compile, interpreter};
 use batchscale::snapshot::{MetricHistories, PoolState, SampleHistory, Snapshot};
 use batchscale::syntax::ast::{
@@ -1530,9 +1530,9 @@ fn user_name() -> impl Strategy<Value = String> {
         "\\$?[a-z][a-z0-9_]{0,4}",
     ]
     .prop_filter("not a built-in name", |n| {
-        batchscale::check::builtins::system_variable(n).is_none()
-            && batchscale::check::builtins::time_constant(n).is_none()
-            && batchscale::check::builtins::DeallocationOption::from_keyword(n).is_none()
+        batchscale::builtins::system_variable(n).is_none()
+            && batchscale::builtins::time_constant(n).is_none()
+            && batchscale::builtins::DeallocationOption::from_keyword(n).is_none()
     })
 }
 

@@ -9,7 +9,7 @@ pub mod peers;
 use std::time::Duration;
 
 use batchscale::CompiledFormula;
-use batchscale::check::builtins::Metric;
+use batchscale::builtins::Metric;
 use batchscale::eval::interpreter::Outcome;
 use batchscale::eval::value::Value;
 use batchscale::snapshot::{SampleHistory, Snapshot};

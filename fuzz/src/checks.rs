@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use batchscale::check::builtins::Metric;
+use batchscale::builtins::Metric;
 use batchscale::snapshot::{SampleHistory, Snapshot};
 use batchscale::syntax::{lexer, nesting, parser, printer};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};

@@ -11,11 +11,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::builtins::{
-    self, DeallocationOption, Field, Function, FunctionKind, Method, Metric, PoolScalar,
-    SystemVariable, Target,
+use crate::builtins::forms::or_list;
+use crate::builtins::operators;
+use crate::builtins::types::{Type, TypeSet};
+use crate::builtins::{
+    self, Aggregate, DeallocationOption, Field, Function, Implementation, Method, Metric,
+    PoolScalar, SystemVariable, Target,
 };
-use super::types::{Type, TypeSet};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::suggest;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Formula, Name, StatementKind, UnaryOp};
@@ -592,7 +594,7 @@ impl Checker<'_> {
                 TypeSet::DOUBLE
             }
             None if builtins::time_constant(name).is_some() => {
-                if name == "TimeInterval_Year" {
+                if builtins::time_constant_def(name).is_some_and(|c| c.decided) {
                     self.warning_once(
                         Code::YearLength,
                         span,
@@ -740,10 +742,9 @@ impl Checker<'_> {
         let mut result = TypeSet::UNKNOWN;
         let mut invalid = None;
         for t in found.iter() {
-            match (op, t) {
-                (UnaryOp::Neg | UnaryOp::Not, Type::Double) => result.insert(Type::Double),
-                (UnaryOp::Neg, Type::TimeInterval) => result.insert(Type::TimeInterval),
-                _ => invalid = invalid.or(Some(t)),
+            match operators::unary_rule(op, t) {
+                Some(rule) => result.insert(rule.result),
+                None => invalid = invalid.or(Some(t)),
             }
         }
         let Some(bad) = invalid else {
@@ -876,11 +877,11 @@ impl Checker<'_> {
             }
         }
         let weekday_against_seven = |field: &Expr, other: &Expr| {
-            matches!(&field.kind, ExprKind::Field { field, .. } if field.text == Field::Weekday.name())
+            matches!(&field.kind, ExprKind::Field { field, .. } if Field::from_name(&field.text) == Some(Field::Weekday))
                 && constant(other) == Some(7.0)
         };
         let weekday_against_zero = |field: &Expr, other: &Expr| {
-            matches!(&field.kind, ExprKind::Field { field, .. } if field.text == Field::Weekday.name())
+            matches!(&field.kind, ExprKind::Field { field, .. } if Field::from_name(&field.text) == Some(Field::Weekday))
                 && constant(other) == Some(0.0)
         };
         if op.is_comparison() && (weekday_against_zero(lhs, rhs) || weekday_against_zero(rhs, lhs))
@@ -936,12 +937,24 @@ impl Checker<'_> {
             self.error(Code::UnknownFunction, function.span, message, help);
             return TypeSet::UNKNOWN;
         };
-        match def.kind {
-            FunctionKind::Aggregate { .. }
-            | FunctionKind::Vec
-            | FunctionKind::Elementwise { .. } => {
-                self.list_arguments(def, args, &found);
-                if def.name == "std" && found.as_slice() == [TypeSet::DOUBLE] {
+        let forms = def.forms();
+        // A list form takes any number of arguments, each a double or a doubleVec [doc];
+        // the other forms a fixed number, each of its parameter's types.
+        let fits = if forms.has_list() {
+            self.list_arguments(def, args, &found);
+            true
+        } else if self.arity(def, args, args_span) {
+            let params = forms.param_types(args.len()).unwrap_or_default();
+            for (i, ((arg, t), wanted)) in args.iter().zip(&found).zip(params).enumerate() {
+                self.fixed_argument(def, i, arg, *t, wanted);
+            }
+            true
+        } else {
+            false
+        };
+        match def.implementation {
+            Implementation::Aggregate(kind) => {
+                if kind == Aggregate::Std && found.as_slice() == [TypeSet::DOUBLE] {
                     self.warning(
                         Code::StdOfOne,
                         span,
@@ -952,7 +965,7 @@ impl Checker<'_> {
                         Some("pass a vector of samples, as in 'std(v)'".to_string()),
                     );
                 }
-                if args.is_empty() && def.kind.fails_on_empty_list() {
+                if args.is_empty() && kind.fails_on_empty_list() {
                     self.error(
                         Code::EmptyArgumentList,
                         span,
@@ -962,21 +975,12 @@ impl Checker<'_> {
                         Some(format!("pass at least one value, as in '{name}(v)'")),
                     );
                 }
-                match (def.kind, found.as_slice()) {
-                    (FunctionKind::Aggregate { .. }, _) => TypeSet::DOUBLE,
-                    // One argument picks the form by its type [doc]: a double gives a double.
-                    (FunctionKind::Elementwise { .. }, [one]) => {
-                        one.intersection(TypeSet::LIST_ITEM)
-                    }
-                    _ => TypeSet::DOUBLE_VEC,
-                }
             }
-            FunctionKind::Percentile | FunctionKind::Val => {
-                if self.arity(def, args, args_span, 2..=2) {
-                    self.fixed_argument(def, 0, &args[0], found[0], TypeSet::DOUBLE_VEC);
-                    self.fixed_argument(def, 1, &args[1], found[1], TypeSet::DOUBLE);
+            Implementation::Elementwise(_) | Implementation::Vec => {}
+            Implementation::Percentile | Implementation::Val => {
+                if fits {
                     self.constant_index_or_percentage(def, &args[1]);
-                    if matches!(def.kind, FunctionKind::Val) && self.several_samples(&args[0]) {
+                    if def.implementation == Implementation::Val && self.several_samples(&args[0]) {
                         self.warning(
                             Code::SampleOrder,
                             span,
@@ -992,7 +996,7 @@ impl Checker<'_> {
                         );
                     }
                 }
-                if matches!(def.kind, FunctionKind::Percentile) {
+                if def.implementation == Implementation::Percentile {
                     self.warning_once(
                         Code::PercentileMethod,
                         function.span,
@@ -1003,10 +1007,8 @@ impl Checker<'_> {
                         None,
                     );
                 }
-                TypeSet::DOUBLE
             }
-            FunctionKind::Rand => {
-                self.arity(def, args, args_span, 0..=0);
+            Implementation::Rand => {
                 self.warning_once(
                     Code::RandValues,
                     span,
@@ -1015,10 +1017,8 @@ impl Checker<'_> {
                         .to_string(),
                     None,
                 );
-                TypeSet::DOUBLE
             }
-            FunctionKind::Stop => {
-                self.arity(def, args, args_span, 0..=0);
+            Implementation::Stop => {
                 if use_ == Use::Value {
                     self.error(
                         Code::StopValue,
@@ -1040,50 +1040,39 @@ impl Checker<'_> {
                             .to_string(),
                     ),
                 );
-                TypeSet::NO_VALUE
             }
-            FunctionKind::Time => {
-                if self.arity(def, args, args_span, 0..=1)
+            Implementation::Time => {
+                if fits
                     && let [text] = args
+                    && let ExprKind::String(literal) = &text.kind
+                    && let Err(detail) = crate::time_text::parse_time_literal(literal)
                 {
-                    self.fixed_argument(def, 0, text, found[0], TypeSet::STRING);
-                    if let ExprKind::String(literal) = &text.kind
-                        && let Err(detail) = crate::time_text::parse_time_literal(literal)
-                    {
-                        let message = format!("time(\"{literal}\") always fails: {detail}");
-                        self.error(Code::InvalidTimeText, text.span, message, None);
-                    }
+                    let message = format!("time(\"{literal}\") always fails: {detail}");
+                    self.error(Code::InvalidTimeText, text.span, message, None);
                 }
-                TypeSet::TIMESTAMP
             }
         }
+        forms.result_type(&found)
     }
 
     /// Checks the number of arguments; true when it is right.
-    fn arity(
-        &mut self,
-        def: &Function,
-        args: &[Expr],
-        args_span: Span,
-        allowed: std::ops::RangeInclusive<usize>,
-    ) -> bool {
-        if allowed.contains(&args.len()) {
+    fn arity(&mut self, def: &Function, args: &[Expr], args_span: Span) -> bool {
+        let forms = def.forms();
+        if forms.takes(args.len()) {
             return true;
         }
-        let expected = match (*allowed.start(), *allowed.end()) {
-            (0, 0) => "no arguments".to_string(),
-            (0, 1) if matches!(def.kind, FunctionKind::Time) => {
-                "no argument or one string".to_string()
-            }
-            (n, m) if n == m => format!("{n} arguments"),
-            (n, m) => format!("{n} to {m} arguments"),
-        };
-        let span = extra_arguments_span(args, *allowed.end()).unwrap_or(args_span);
+        let most = forms.counts().last().copied().unwrap_or(0);
+        let span = extra_arguments_span(args, most).unwrap_or(args_span);
         self.error(
             Code::Arity,
             span,
-            format!("{}() takes {expected}, got {}", def.name, args.len()),
-            Some(format!("use {}", def.signature)),
+            format!(
+                "{}() takes {}, got {}",
+                def.name,
+                forms.arity_text(),
+                args.len()
+            ),
+            Some(format!("use {}", def.signature())),
         );
         false
     }
@@ -1097,7 +1086,7 @@ impl Checker<'_> {
                 arg.span,
                 Code::ArgumentType,
                 |bad| format!("{}() takes doubles and doubleVecs, not {bad}", def.name),
-                Some(format!("use {}", def.signature)),
+                Some(format!("use {}", def.signature())),
             );
         }
     }
@@ -1122,7 +1111,7 @@ impl Checker<'_> {
                     def.name
                 )
             },
-            Some(format!("use {}", def.signature)),
+            Some(format!("use {}", def.signature())),
         );
     }
 
@@ -1132,15 +1121,15 @@ impl Checker<'_> {
         let Some(c) = constant(arg) else {
             return;
         };
-        match def.kind {
-            FunctionKind::Percentile if !(0.0..=100.0).contains(&c) => self.error(
+        match def.implementation {
+            Implementation::Percentile if !(0.0..=100.0).contains(&c) => self.error(
                 Code::ArgumentOutOfRange,
                 arg.span,
                 format!("percentile() always fails here: the percentage must be between 0 and 100, got {c}"),
                 Some("percentages run from 0 to 100: 90 is the 90th percentile".to_string()),
             ),
             // The index is truncated toward zero: -0.5 reads element 0.
-            FunctionKind::Val if c.trunc() < 0.0 => self.warning(
+            Implementation::Val if c.trunc() < 0.0 => self.warning(
                 Code::NegativeValIndex,
                 arg.span,
                 format!(
@@ -1192,7 +1181,8 @@ impl Checker<'_> {
             return TypeSet::UNKNOWN;
         };
         let help = || Some(format!("use {}", m.signature()));
-        match method_params(m, args.len()) {
+        let forms = m.forms();
+        match forms.param_types(args.len()) {
             Some(params) => {
                 for (i, ((arg, t), wanted)) in args.iter().zip(&found).zip(params).enumerate() {
                     self.require(
@@ -1221,32 +1211,22 @@ impl Checker<'_> {
                 }
             }
             None => {
-                let counts: Vec<usize> = (0..=MAX_METHOD_ARGS)
-                    .filter(|n| method_params(m, *n).is_some())
-                    .collect();
-                let expected = match counts.as_slice() {
-                    [0] => "no arguments".to_string(),
-                    [n] => format!("{n} arguments"),
-                    [n, m] => format!("{n} or {m} arguments"),
-                    [first, .., last] => format!("{first} to {last} arguments"),
-                    [] => "no valid arguments".to_string(),
-                };
-                let max = counts.last().copied().unwrap_or(0);
-                let span = extra_arguments_span(args, max).unwrap_or(args_span);
+                let most = forms.counts().last().copied().unwrap_or(0);
+                let span = extra_arguments_span(args, most).unwrap_or(args_span);
                 self.error(
                     Code::Arity,
                     span,
-                    format!("method '{}' takes {expected}, got {}", m.name(), args.len()),
+                    format!(
+                        "method '{}' takes {}, got {}",
+                        m.name(),
+                        forms.arity_text(),
+                        args.len()
+                    ),
                     help(),
                 );
             }
         }
-        match m {
-            Method::GetSample => TypeSet::DOUBLE_VEC,
-            Method::GetSamplePercent | Method::Count => TypeSet::DOUBLE,
-            Method::HistoryBeginTime => TypeSet::TIMESTAMP,
-            Method::GetSamplePeriod => TypeSet::TIME_INTERVAL,
-        }
+        forms.result_type(&found)
     }
 
     /// `GetSample(n)` with a constant n < 1, or a constant required percentage outside
@@ -1331,48 +1311,9 @@ impl Checker<'_> {
     }
 }
 
-/// The most arguments any method form takes.
-const MAX_METHOD_ARGS: usize = 3;
-
-/// The parameter types of a method called with `n` arguments, if it has such a form.
-/// A time argument is a timestamp or a look-back interval; `GetSample(t, x)` is the
-/// percentage form when `x` is a double and the two-bound form when it is a time.
-fn method_params(m: Method, n: usize) -> Option<Vec<TypeSet>> {
-    let time = TypeSet::TIME;
-    let double = TypeSet::DOUBLE;
-    Some(match (m, n) {
-        (Method::GetSample, 1) => vec![double.union(time)],
-        (Method::GetSample, 2) => vec![time, double.union(time)],
-        (Method::GetSample, 3) => vec![time, time, double],
-        (Method::GetSamplePercent, 1) => vec![time],
-        (Method::GetSamplePercent, 2) => vec![time, time],
-        (Method::Count | Method::HistoryBeginTime | Method::GetSamplePeriod, 0) => vec![],
-        _ => return None,
-    })
-}
-
-/// The result of `a op b` for single types: exactly the table of language.md section 4,
-/// plus `double op doubleVec` [decided].
+/// The result of `a op b` for single types: the operator table.
 fn binary_type(op: BinaryOp, a: Type, b: Type) -> Option<Type> {
-    use BinaryOp::*;
-    use Type::*;
-    match (op, a, b) {
-        (Add | Sub | Mul | Div, Double, Double) => Some(Double),
-        (Add | Sub | Mul | Div, DoubleVec, Double | DoubleVec) => Some(DoubleVec),
-        (Add | Sub | Mul | Div, Double, DoubleVec) => Some(DoubleVec),
-        (Mul, Double, TimeInterval) => Some(TimeInterval),
-        (Mul | Div, TimeInterval, Double) => Some(TimeInterval),
-        (Add | Sub, TimeInterval, TimeInterval) => Some(TimeInterval),
-        (Add, TimeInterval, Timestamp) | (Add, Timestamp, TimeInterval) => Some(Timestamp),
-        (Sub, Timestamp, Timestamp) => Some(TimeInterval),
-        (Lt | Le | Gt | Ge | Eq | Ne, x, y)
-            if x == y && matches!(x, Double | String | Timestamp | TimeInterval) =>
-        {
-            Some(Double)
-        }
-        (And | Or, Double, Double) => Some(Double),
-        _ => None,
-    }
+    operators::binary_rule(op, a, b).map(|rule| rule.result)
 }
 
 /// A hint for an operator's type error, for the usual mistakes.
@@ -1459,7 +1400,9 @@ fn same_vector(a: &Expr, b: &Expr) -> bool {
 /// A `GetSample` call that can give more than one sample (anything but `GetSample(1)`).
 fn is_multi_sample(e: &Expr) -> bool {
     match &e.kind {
-        ExprKind::Method { method, args, .. } if method.text == Method::GetSample.name() => {
+        ExprKind::Method { method, args, .. }
+            if Method::from_name(&method.text) == Some(Method::GetSample) =>
+        {
             !matches!(args.as_slice(), [n] if constant(n).is_some_and(|c| c.trunc() <= 1.0))
         }
         _ => false,
@@ -1475,16 +1418,6 @@ pub(crate) fn constant(e: &Expr) -> Option<f64> {
             operand,
         } => constant(operand).map(|x| -x),
         _ => None,
-    }
-}
-
-/// `a, b or c`, for help texts.
-fn or_list<'s>(items: impl Iterator<Item = &'s str>) -> String {
-    let items: Vec<&str> = items.collect();
-    match items.as_slice() {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
 

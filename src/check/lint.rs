@@ -34,9 +34,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::builtins::{self, Field, FunctionKind, Method, Metric, PoolScalar, SystemVariable};
 use super::checker::{self, ExprTypes, constant};
-use super::types::TypeSet;
+use crate::builtins::types::TypeSet;
+use crate::builtins::{
+    self, Aggregate, Field, Implementation, Method, Metric, PoolScalar, SystemVariable,
+};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::format::format_double;
 use crate::suggest::suggest;
@@ -165,7 +167,7 @@ impl<'a> Linter<'a> {
                     self.cold_start(arg, floors, depth);
                 }
                 if let Some(metric) = metric_of(receiver)
-                    && method.text == Method::GetSample.name()
+                    && Method::from_name(&method.text) == Some(Method::GetSample)
                     && self.is_default_percent_window(args)
                 {
                     self.unguarded_window(e, metric, floors);
@@ -277,7 +279,9 @@ impl<'a> Linter<'a> {
         match &self.resolve(e).kind {
             ExprKind::Method {
                 receiver, method, ..
-            } if method.text == Method::GetSamplePercent.name() => metric_of(receiver),
+            } if Method::from_name(&method.text) == Some(Method::GetSamplePercent) => {
+                metric_of(receiver)
+            }
             _ => None,
         }
     }
@@ -430,7 +434,8 @@ impl<'a> Linter<'a> {
                 continue;
             };
             let key = self.source(subject).replace(' ', "");
-            if key.contains("rand(") {
+            // Each call of rand() is another number.
+            if calls_rand(subject) {
                 continue;
             }
             let entry = by_subject
@@ -544,14 +549,13 @@ impl<'a> Linter<'a> {
     fn is_cpu_value(&self, e: &Expr) -> bool {
         match &self.resolve(e).kind {
             ExprKind::Call { function, args, .. } => {
-                let summary = builtins::function(&function.text).is_some_and(|f| {
-                    matches!(
-                        f.kind,
-                        FunctionKind::Aggregate { .. }
-                            | FunctionKind::Percentile
-                            | FunctionKind::Val
-                    ) && !matches!(f.name, "len" | "std" | "sum" | "norm" | "range")
-                });
+                // A summary on the samples' scale: avg, max, min, percentile, val.
+                let summary =
+                    builtins::function(&function.text).is_some_and(|f| match f.implementation {
+                        Implementation::Aggregate(kind) => kind.keeps_scale(),
+                        Implementation::Percentile | Implementation::Val => true,
+                        _ => false,
+                    });
                 summary
                     && args.first().is_some_and(|a| match &self.resolve(a).kind {
                         ExprKind::Method { receiver, .. } => {
@@ -577,7 +581,7 @@ impl<'a> Linter<'a> {
             ..
         } = &e.kind
             && metric_of(receiver) == Some(Metric::CpuPercent)
-            && method.text == Method::GetSample.name()
+            && Method::from_name(&method.text) == Some(Method::GetSample)
             && let [n] = args.as_slice()
             && constant(n).is_some_and(|c| c.trunc() == 1.0)
         {
@@ -623,10 +627,9 @@ impl<'a> Linter<'a> {
         }
         // The full name decides when the formula assigns it, else the legacy alias [doc].
         let mut finals = Vec::new();
-        for (full, alias) in [
-            ("$TargetDedicatedNodes", "$TargetDedicated"),
-            ("$TargetLowPriorityNodes", "$TargetLowPriority"),
-        ] {
+        for target in [builtins::Target::Dedicated, builtins::Target::LowPriority] {
+            let full = builtins::target_name(target);
+            let alias = builtins::legacy_name(target).unwrap_or(full);
             if let Some(found) = last.get(full).or_else(|| last.get(alias)) {
                 let name = if last.contains_key(full) { full } else { alias };
                 finals.push((name, *found));
@@ -769,76 +772,81 @@ impl<'a> Linter<'a> {
         let any_fraction = values.iter().any(|v| v.fractional);
         let all_integral = values.iter().all(|v| v.integral);
         let join = || values.iter().copied().reduce(Num::join);
-        match def.kind {
-            FunctionKind::Aggregate { .. } => match name {
-                "max" | "min" => {
-                    let pick = if name == "max" { f64::max } else { f64::min };
-                    values
-                        .iter()
-                        .copied()
-                        .reduce(|a, b| Num {
-                            lo: pick(a.lo, b.lo),
-                            hi: pick(a.hi, b.hi),
-                            integral: a.integral && b.integral,
-                            fractional: a.fractional || b.fractional,
-                        })
-                        .unwrap_or(Num::ANY)
-                }
-                "avg" => join().map_or(Num::ANY, |j| Num {
-                    integral: false,
-                    ..j
-                }),
-                "sum" => {
-                    let vectors = args
-                        .iter()
-                        .any(|a| self.types.of(a).contains(super::types::Type::DoubleVec));
-                    if vectors {
-                        let lo = if values.iter().all(|v| v.lo >= 0.0) {
-                            0.0
-                        } else {
-                            f64::NEG_INFINITY
-                        };
-                        let hi = if values.iter().all(|v| v.hi <= 0.0) {
-                            0.0
-                        } else {
-                            f64::INFINITY
-                        };
-                        Num {
-                            lo,
-                            hi,
-                            integral: all_integral,
-                            fractional: any_fraction,
-                        }
+        match def.implementation {
+            Implementation::Aggregate(kind @ (Aggregate::Max | Aggregate::Min)) => {
+                let pick = if kind == Aggregate::Max {
+                    f64::max
+                } else {
+                    f64::min
+                };
+                values
+                    .iter()
+                    .copied()
+                    .reduce(|a, b| Num {
+                        lo: pick(a.lo, b.lo),
+                        hi: pick(a.hi, b.hi),
+                        integral: a.integral && b.integral,
+                        fractional: a.fractional || b.fractional,
+                    })
+                    .unwrap_or(Num::ANY)
+            }
+            Implementation::Aggregate(Aggregate::Avg) => join().map_or(Num::ANY, |j| Num {
+                integral: false,
+                ..j
+            }),
+            Implementation::Aggregate(Aggregate::Sum) => {
+                let vectors = args.iter().any(|a| {
+                    self.types
+                        .of(a)
+                        .contains(crate::builtins::types::Type::DoubleVec)
+                });
+                if vectors {
+                    let lo = if values.iter().all(|v| v.lo >= 0.0) {
+                        0.0
                     } else {
-                        values.iter().copied().fold(Num::exact(0.0), Num::add)
+                        f64::NEG_INFINITY
+                    };
+                    let hi = if values.iter().all(|v| v.hi <= 0.0) {
+                        0.0
+                    } else {
+                        f64::INFINITY
+                    };
+                    Num {
+                        lo,
+                        hi,
+                        integral: all_integral,
+                        fractional: any_fraction,
                     }
+                } else {
+                    values.iter().copied().fold(Num::exact(0.0), Num::add)
                 }
-                "len" => Num::COUNT,
-                // std, norm, range: statistics of data, never negative.
-                _ => Num::range(0.0, f64::INFINITY, false),
-            },
-            FunctionKind::Elementwise { apply } => match name {
-                "ceil" | "floor" | "round" => join().map_or(Num::ANY, |j| Num {
+            }
+            Implementation::Aggregate(Aggregate::Len) => Num::COUNT,
+            // std, norm, range: statistics of data, never negative.
+            Implementation::Aggregate(_) => Num::range(0.0, f64::INFINITY, false),
+            Implementation::Elementwise(kind) if kind.gives_whole_numbers() => {
+                let apply = kind.apply();
+                join().map_or(Num::ANY, |j| Num {
                     lo: apply(j.lo),
                     hi: apply(j.hi),
                     integral: true,
                     fractional: false,
-                }),
-                // Logarithms: anything, and fractional.
-                _ => Num {
-                    fractional: true,
-                    ..Num::ANY
-                },
+                })
+            }
+            // Logarithms: anything, and fractional.
+            Implementation::Elementwise(_) => Num {
+                fractional: true,
+                ..Num::ANY
             },
-            FunctionKind::Percentile => values.first().copied().unwrap_or(Num::ANY),
+            Implementation::Percentile => values.first().copied().unwrap_or(Num::ANY),
             // Out of range gives 0 [decided].
-            FunctionKind::Val => values.first().map_or(Num::ANY, |v| v.join(Num::exact(0.0))),
-            FunctionKind::Vec => join().unwrap_or(Num::ANY),
-            FunctionKind::Rand => Num {
+            Implementation::Val => values.first().map_or(Num::ANY, |v| v.join(Num::exact(0.0))),
+            Implementation::Vec => join().unwrap_or(Num::ANY),
+            Implementation::Rand => Num {
                 fractional: true,
                 ..Num::range(0.0, 1.0, false)
             },
-            FunctionKind::Stop | FunctionKind::Time => Num::ANY,
+            Implementation::Stop | Implementation::Time => Num::ANY,
         }
     }
 
@@ -1339,7 +1347,7 @@ fn weekday_against_seven(e: &Expr) -> bool {
     let ExprKind::Binary { lhs, rhs, .. } = &e.kind else {
         return false;
     };
-    let weekday = |x: &Expr| matches!(&x.kind, ExprKind::Field { field, .. } if field.text == Field::Weekday.name());
+    let weekday = |x: &Expr| matches!(&x.kind, ExprKind::Field { field, .. } if Field::from_name(&field.text) == Some(Field::Weekday));
     (weekday(lhs) && fold(rhs) == Some(7.0)) || (weekday(rhs) && fold(lhs) == Some(7.0))
 }
 
@@ -1355,6 +1363,21 @@ fn chain<'e>(e: &'e Expr, op: BinaryOp, leaves: &mut Vec<&'e Expr>) {
             _ => leaves.push(e),
         }
     }
+}
+
+/// Whether an expression calls `rand()`.
+fn calls_rand(e: &Expr) -> bool {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        if let ExprKind::Call { function, .. } = &e.kind
+            && builtins::function(&function.text)
+                .is_some_and(|f| f.implementation == Implementation::Rand)
+        {
+            return true;
+        }
+        for_each_child(e, |child| stack.push(child));
+    }
+    false
 }
 
 /// Every name read in an expression.

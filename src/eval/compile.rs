@@ -8,15 +8,18 @@
 //! node that fails when (and only when) it is evaluated, as the service reports type
 //! errors and undefined names only when the offending statement runs [seen].
 
-use crate::check::builtins::{
-    self, DeallocationOption, Field, Function, FunctionKind, Method, Metric, PoolScalar,
-    SystemVariable, Target,
+use crate::builtins::operators::{
+    self as ops, binary_always_gives_double, unary_always_gives_double,
+};
+use crate::builtins::types::TypeSet;
+use crate::builtins::{
+    self, Aggregate, DeallocationOption, Field, Function, Implementation, Method, Metric,
+    PoolScalar, SystemVariable, Target,
 };
 use crate::syntax::ast::{self, BinaryOp, ExprKind, StatementKind, UnaryOp};
 use crate::syntax::span::Span;
 use std::collections::HashMap;
 
-use super::ops;
 use super::value::Value;
 
 /// Index of a variable's storage in a run.
@@ -213,7 +216,11 @@ impl Compiler {
     /// A bare statement: `stop()` here (also as a `?:` branch) ends the run.
     fn statement_expr(&mut self, e: &ast::Expr) -> Node {
         match &e.kind {
-            ExprKind::Call { function, args, .. } if function.text == "stop" && args.is_empty() => {
+            ExprKind::Call { function, args, .. }
+                if args.is_empty()
+                    && builtins::function(&function.text)
+                        .is_some_and(|f| f.implementation == Implementation::Stop) =>
+            {
                 Node::Stop
             }
             ExprKind::Conditional {
@@ -315,7 +322,7 @@ impl Compiler {
                         detail: format!("unknown function '{}'", function.text),
                     };
                 };
-                if def.name == "stop" {
+                if def.implementation == Implementation::Stop {
                     return Node::StopAsValue { span };
                 }
                 Node::Call {
@@ -556,41 +563,40 @@ fn is_deallocation_slot(slot: &SlotInfo) -> bool {
 }
 
 /// Whether `node` gives a double whenever it gives anything, `doubles` telling which
-/// slots only ever hold doubles. This is the one place that decides what becomes [`Num`].
+/// slots only ever hold doubles. This is the one place that decides what becomes [`Num`];
+/// what operators and built-ins give comes from their tables.
 fn is_number(node: &Node, doubles: &[bool]) -> bool {
+    // What an operand may be, for the tables: a double, or anything.
+    let types = |n: &Node| {
+        if is_number(n, doubles) {
+            TypeSet::DOUBLE
+        } else {
+            TypeSet::VALUES
+        }
+    };
     match node {
         Node::Const(v) => matches!(v, Value::Double(_)),
         Node::Read { slot, .. } => doubles[*slot],
         Node::Pool(_) | Node::Number(_) => true,
-        Node::Unary { op, operand, .. } => match op {
-            // `-` of an interval is an interval.
-            UnaryOp::Neg => is_number(operand, doubles),
-            // `!` gives 1 or 0, or fails.
-            UnaryOp::Not => true,
-        },
-        Node::Binary { op, lhs, rhs, .. } => match op {
-            // Vectors, intervals and timestamps have arithmetic too.
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
-                is_number(lhs, doubles) && is_number(rhs, doubles)
-            }
-            // Comparisons and logic give 1 or 0, or fail.
-            _ => true,
-        },
+        // `-` of an interval is an interval; `!` gives 1 or 0, or fails.
+        Node::Unary { op, operand, .. } => {
+            unary_always_gives_double(*op) || is_number(operand, doubles)
+        }
+        // Vectors, intervals and timestamps have arithmetic too; comparisons and logic
+        // give 1 or 0, or fail.
+        Node::Binary { op, lhs, rhs, .. } => {
+            binary_always_gives_double(*op) || (is_number(lhs, doubles) && is_number(rhs, doubles))
+        }
         Node::Conditional {
             then, otherwise, ..
         } => is_number(then, doubles) && is_number(otherwise, doubles),
-        Node::Call { function, args, .. } => match function.kind {
-            FunctionKind::Aggregate { .. }
-            | FunctionKind::Percentile
-            | FunctionKind::Val
-            | FunctionKind::Rand => true,
-            // One argument of type double picks the scalar form [doc].
-            FunctionKind::Elementwise { .. } => {
-                matches!(args.as_slice(), [arg] if is_number(arg, doubles))
-            }
-            FunctionKind::Vec | FunctionKind::Stop | FunctionKind::Time => false,
-        },
-        Node::Method { method, .. } => matches!(method, Method::GetSamplePercent | Method::Count),
+        // One argument of type double picks the scalar form [doc].
+        Node::Call { function, args, .. } => {
+            let args: Vec<TypeSet> = args.iter().map(types).collect();
+            function.forms().result_type(&args) == TypeSet::DOUBLE
+        }
+        Node::Method { method, .. } => method.forms().result_type(&[]) == TypeSet::DOUBLE,
+        // Every field of a timestamp is a double.
         Node::Field { .. } => true,
         Node::StopAsValue { .. } | Node::Stop | Node::Fail { .. } => false,
     }
@@ -757,29 +763,33 @@ impl Lowering {
                 ..
             } if args.iter().all(|a| self.is_number(a))
                 && matches!(
-                    function.kind,
-                    FunctionKind::Aggregate { .. } | FunctionKind::Elementwise { .. }
+                    function.implementation,
+                    Implementation::Aggregate(_) | Implementation::Elementwise(_)
                 ) =>
             {
                 let mut args: Vec<Arg> = args.into_iter().map(|a| self.arg(a)).collect();
-                if let ("max" | "min", [_, _]) = (function.name, args.as_slice()) {
+                if let (
+                    Implementation::Aggregate(kind @ (Aggregate::Max | Aggregate::Min)),
+                    [_, _],
+                ) = (function.implementation, args.as_slice())
+                {
                     let rhs = args.pop().expect("two arguments");
                     let lhs = args.pop().expect("two arguments");
-                    return if function.name == "max" {
+                    return if kind == Aggregate::Max {
                         Num::Max(lhs, rhs)
                     } else {
                         Num::Min(lhs, rhs)
                     };
                 }
-                match function.kind {
-                    FunctionKind::Aggregate { compute } => Num::Aggregate {
+                match function.implementation {
+                    Implementation::Aggregate(kind) => Num::Aggregate {
                         function,
-                        compute,
+                        compute: kind.compute(),
                         args,
                         span,
                     },
-                    FunctionKind::Elementwise { apply } => Num::Apply {
-                        apply,
+                    Implementation::Elementwise(kind) => Num::Apply {
+                        apply: kind.apply(),
                         arg: args.pop().expect("one argument"),
                     },
                     _ => unreachable!("matched above"),

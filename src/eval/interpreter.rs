@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::check::builtins::{
-    self, DeallocationOption, Function, FunctionKind, Method, Metric, PoolScalar, Target,
+use crate::builtins::{
+    self, DeallocationOption, Function, Implementation, Method, Metric, PoolScalar, Target,
 };
 use crate::format::format_double;
 use crate::snapshot::Snapshot;
@@ -12,9 +12,9 @@ use crate::syntax::span::Span;
 use crate::time::Timestamp;
 
 use super::compile::{Arg, CompiledStatement, Node, Num, Program, Slot, SlotKind};
-use super::ops;
 use super::samples;
 use super::value::Value;
+use crate::builtins::operators as ops;
 
 /// The most values a flattened `doubleVecList` may hold (128 MiB of doubles) [decided]:
 /// far above any real history (a week of 30-second samples is 20,160), low enough that
@@ -455,7 +455,10 @@ impl<'a> Run<'a, '_> {
                     return Err(fail(
                         *span,
                         format!(
-                            "$NodeDeallocationOption takes requeue, terminate, taskcompletion or retaineddata, not a {}",
+                            "$NodeDeallocationOption takes {}, not a {}",
+                            crate::builtins::forms::or_list(
+                                DeallocationOption::ALL.map(DeallocationOption::keyword)
+                            ),
                             value.type_name()
                         ),
                     ));
@@ -766,19 +769,21 @@ impl<'a> Run<'a, '_> {
         arg_spans: &[Span],
         span: Span,
     ) -> Result<Value, Flow> {
-        let arity_error = |expected: &str| {
+        let arity_error = || {
             fail(
                 span,
                 format!(
-                    "{}() takes {expected}, got {} (use {})",
+                    "{}() takes {}, got {} (use {})",
                     function.name,
+                    function.forms().arity_text(),
                     args.len(),
-                    function.signature
+                    function.signature()
                 ),
             )
         };
-        match function.kind {
-            FunctionKind::Aggregate { compute } => {
+        match function.implementation {
+            Implementation::Aggregate(kind) => {
+                let compute = kind.compute();
                 // One vector argument: aggregate the window or the shared slice in place.
                 let result = if let [single] = args {
                     match self.list_arg(single)? {
@@ -796,7 +801,8 @@ impl<'a> Run<'a, '_> {
                     .map(Value::Double)
                     .map_err(|d| fail(span, format!("{}(): {d}", function.name)))
             }
-            FunctionKind::Elementwise { apply } => {
+            Implementation::Elementwise(kind) => {
+                let apply = kind.apply();
                 if let [single] = args {
                     let v = match self.list_arg(single)? {
                         ListArg::Value(Value::Double(x)) => return Ok(Value::Double(apply(x))),
@@ -813,12 +819,12 @@ impl<'a> Run<'a, '_> {
                 let list = self.flatten(function, args, arg_spans)?;
                 Ok(Value::DoubleVec(list.into_iter().map(apply).collect()))
             }
-            FunctionKind::Vec => Ok(Value::DoubleVec(
+            Implementation::Vec => Ok(Value::DoubleVec(
                 self.flatten(function, args, arg_spans)?.into(),
             )),
-            FunctionKind::Percentile => {
+            Implementation::Percentile => {
                 let [v, p] = args else {
-                    return Err(arity_error("2 arguments"));
+                    return Err(arity_error());
                 };
                 let v = self.vector_arg(function, v, arg_spans[0], 0)?;
                 let p = self.double_arg(function, p, arg_spans[1], 1)?;
@@ -826,9 +832,9 @@ impl<'a> Run<'a, '_> {
                     .map(Value::Double)
                     .map_err(|d| fail(span, d))
             }
-            FunctionKind::Val => {
+            Implementation::Val => {
                 let [v, i] = args else {
-                    return Err(arity_error("2 arguments"));
+                    return Err(arity_error());
                 };
                 let v = self.vector_arg(function, v, arg_spans[0], 0)?;
                 let i = self.double_arg(function, i, arg_spans[1], 1)?.trunc();
@@ -849,14 +855,14 @@ impl<'a> Run<'a, '_> {
                     Ok(Value::Double(0.0))
                 }
             }
-            FunctionKind::Rand => {
+            Implementation::Rand => {
                 if !args.is_empty() {
-                    return Err(arity_error("no arguments"));
+                    return Err(arity_error());
                 }
                 Ok(Value::Double(self.rng.next_f64()))
             }
-            FunctionKind::Stop => Err(fail(span, "stop() has no value to use")),
-            FunctionKind::Time => match args {
+            Implementation::Stop => Err(fail(span, "stop() has no value to use")),
+            Implementation::Time => match args {
                 // Every call in one run returns the same instant [decided].
                 [] => Ok(Value::Timestamp(self.now)),
                 [text] => match self.eval(text)? {
@@ -868,7 +874,7 @@ impl<'a> Run<'a, '_> {
                         format!("time() takes a string, not a {}", other.type_name()),
                     )),
                 },
-                _ => Err(arity_error("no argument or one string")),
+                _ => Err(arity_error()),
             },
         }
     }
@@ -945,7 +951,7 @@ impl<'a> Run<'a, '_> {
                     index + 1,
                     function.name,
                     other.type_name(),
-                    function.signature
+                    function.signature()
                 ),
             )),
         }
@@ -967,7 +973,7 @@ impl<'a> Run<'a, '_> {
                     index + 1,
                     function.name,
                     other.type_name(),
-                    function.signature
+                    function.signature()
                 ),
             )),
         }

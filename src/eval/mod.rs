@@ -2,6 +2,5 @@
 
 pub mod compile;
 pub mod interpreter;
-pub mod ops;
 pub mod samples;
 pub mod value;

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::check::builtins::DeallocationOption;
+use crate::builtins::DeallocationOption;
+use crate::builtins::types::Type;
 use crate::format;
 use crate::time::{Interval, Timestamp};
 
@@ -18,16 +19,21 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value's type.
+    pub fn type_of(&self) -> Type {
+        match self {
+            Value::Double(_) => Type::Double,
+            Value::DoubleVec(_) => Type::DoubleVec,
+            Value::String(_) => Type::String,
+            Value::Timestamp(_) => Type::Timestamp,
+            Value::Interval(_) => Type::TimeInterval,
+            Value::Deallocation(_) => Type::Deallocation,
+        }
+    }
+
     /// The type's name as the documentation writes it, for messages.
     pub fn type_name(&self) -> &'static str {
-        match self {
-            Value::Double(_) => "double",
-            Value::DoubleVec(_) => "doubleVec",
-            Value::String(_) => "string",
-            Value::Timestamp(_) => "timestamp",
-            Value::Interval(_) => "timeinterval",
-            Value::Deallocation(_) => "deallocation option",
-        }
+        self.type_of().name()
     }
 
     /// How the value prints in the results string (language.md section 8.1).

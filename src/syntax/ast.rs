@@ -101,6 +101,9 @@ pub enum BinaryOp {
 }
 
 impl UnaryOp {
+    /// Every unary operator.
+    pub const ALL: [UnaryOp; 2] = [UnaryOp::Neg, UnaryOp::Not];
+
     pub fn symbol(self) -> &'static str {
         match self {
             UnaryOp::Neg => "-",
@@ -110,6 +113,22 @@ impl UnaryOp {
 }
 
 impl BinaryOp {
+    /// Every binary operator.
+    pub const ALL: [BinaryOp; 12] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Lt,
+        BinaryOp::Le,
+        BinaryOp::Gt,
+        BinaryOp::Ge,
+        BinaryOp::Eq,
+        BinaryOp::Ne,
+        BinaryOp::And,
+        BinaryOp::Or,
+    ];
+
     pub fn symbol(self) -> &'static str {
         match self {
             BinaryOp::Add => "+",

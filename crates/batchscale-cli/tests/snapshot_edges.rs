@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use batchscale::check::builtins::Metric;
+use batchscale::builtins::Metric;
 use batchscale::snapshot::{Snapshot, SnapshotError};
 use batchscale::{CompiledFormula, Evaluation};
 

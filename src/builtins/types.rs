@@ -60,6 +60,8 @@ impl TypeSet {
     pub const TIME_INTERVAL: TypeSet = TypeSet::of(Type::TimeInterval);
     pub const DEALLOCATION: TypeSet = TypeSet::of(Type::Deallocation);
     pub const NO_VALUE: TypeSet = TypeSet::of(Type::NoValue);
+    /// Every type a value can have (all but `stop()`'s no-value).
+    pub const VALUES: TypeSet = TypeSet(TypeSet::NO_VALUE.0 - 1);
     /// What a `doubleVecList` parameter takes.
     pub const LIST_ITEM: TypeSet = TypeSet::DOUBLE.union(TypeSet::DOUBLE_VEC);
     /// A time argument of a method: an instant or a look-back.
