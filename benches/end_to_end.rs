@@ -14,7 +14,7 @@ use std::hint::black_box;
 
 use batchscale::AutoScaleRun;
 use batchscale::builtins::Metric;
-use batchscale::format::{format_double, format_run_timestamp, format_target};
+use batchscale::format::{format_double, format_target};
 use batchscale::snapshot::{SampleHistory, Snapshot};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -57,7 +57,7 @@ fn pending_tasks(snapshot: &Snapshot, now: Timestamp) -> (f64, f64, f64) {
 fn pending_tasks_run(snapshot: &Snapshot, now: Timestamp) -> AutoScaleRun {
     let (target, percent, pending) = pending_tasks(snapshot, now);
     AutoScaleRun {
-        timestamp: format_run_timestamp(now),
+        timestamp: now.to_rfc3339(),
         results: format!(
             "$TargetDedicatedNodes={};$TargetLowPriorityNodes={};$NodeDeallocationOption=taskcompletion;\
              maxNumberofVMs=25;pendingTaskSamplePercent={};pendingTaskSamples={};startingNumberOfVMs=1",
@@ -93,7 +93,7 @@ fn cpu(snapshot: &Snapshot, now: Timestamp) -> (f64, f64) {
 fn cpu_run(snapshot: &Snapshot, now: Timestamp) -> AutoScaleRun {
     let (target, total) = cpu(snapshot, now);
     AutoScaleRun {
-        timestamp: format_run_timestamp(now),
+        timestamp: now.to_rfc3339(),
         results: format!(
             "$TargetDedicatedNodes={};$TargetLowPriorityNodes={};$NodeDeallocationOption=requeue;\
              $totalDedicatedNodes={}",

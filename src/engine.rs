@@ -252,7 +252,7 @@ impl CompiledFormula {
         Evaluation {
             decision,
             run: AutoScaleRun {
-                timestamp: crate::format::format_run_timestamp(now),
+                timestamp: crate::time::print::rfc3339(now),
                 results,
                 error,
             },
@@ -390,7 +390,7 @@ pub fn check_interval(interval: Interval) -> Result<(), BatchError> {
         INVALID_INTERVAL.1,
         Some(format!(
             "the evaluation interval {} is outside 5 minutes to 168 hours",
-            crate::format::format_interval(interval)
+            crate::time::print::format_interval(interval)
         )),
     ))
 }

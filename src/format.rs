@@ -1,12 +1,9 @@
-//! How values print in the service's `results` string (language.md section 8.1).
+//! How numbers print in the service's `results` string and in messages (language.md
+//! section 8.1): doubles as .NET's `G6`, targets truncated. Times and intervals print in
+//! [`crate::time::print`].
 //!
 //! Each printer appends to a caller's `String` (`write_*`), so that a whole results string
 //! is built in one buffer; `format_*` are the same printers returning a new `String`.
-
-use crate::time::{
-    Interval, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MILLISECOND, TICKS_PER_MINUTE,
-    TICKS_PER_SECOND, Timestamp,
-};
 
 /// A double as .NET's `G6` prints it: the exact binary value rounded to 6 significant
 /// digits (ties to even), trailing zeros removed, exponent form (`1E+06`, `1E-05`) when
@@ -123,110 +120,6 @@ pub fn write_target(out: &mut String, x: f64) {
     }
 }
 
-/// An interval as `4d22h14m53.7821283s`: zero parts left out, seconds with up to 7
-/// fractional digits and trailing zeros removed.
-///
-/// Zero prints `0s` [decided]; a negative interval prints `-` and then its magnitude
-/// [decided].
-pub fn format_interval(i: Interval) -> String {
-    let mut out = String::new();
-    write_interval(&mut out, i);
-    out
-}
-
-/// [`format_interval`], appended to `out`.
-pub fn write_interval(out: &mut String, i: Interval) {
-    // Unsigned magnitude so that i64::MIN does not overflow on negation.
-    let mut rest = i.0.unsigned_abs();
-    let days = rest / TICKS_PER_DAY as u64;
-    rest %= TICKS_PER_DAY as u64;
-    let hours = rest / TICKS_PER_HOUR as u64;
-    rest %= TICKS_PER_HOUR as u64;
-    let minutes = rest / TICKS_PER_MINUTE as u64;
-    rest %= TICKS_PER_MINUTE as u64;
-    let seconds = rest / TICKS_PER_SECOND as u64;
-    let fraction = rest % TICKS_PER_SECOND as u64;
-
-    if i.0 < 0 {
-        out.push('-');
-    }
-    for (value, unit) in [(days, 'd'), (hours, 'h'), (minutes, 'm')] {
-        if value != 0 {
-            out.push_str(itoa::Buffer::new().format(value));
-            out.push(unit);
-        }
-    }
-    if seconds != 0 || fraction != 0 {
-        out.push_str(itoa::Buffer::new().format(seconds));
-        write_fraction(out, fraction);
-        out.push('s');
-    }
-    if i.0 == 0 {
-        out.push_str("0s");
-    }
-}
-
-/// A timestamp as it prints in results: `2016-10-13T19:18:47.805Z`, exactly three
-/// fractional digits, truncated (not rounded) [doc; truncation decided].
-pub fn format_timestamp(t: Timestamp) -> String {
-    let mut out = String::new();
-    write_timestamp(&mut out, t);
-    out
-}
-
-/// [`format_timestamp`], appended to `out`.
-pub fn write_timestamp(out: &mut String, t: Timestamp) {
-    let millis = t.ticks() % TICKS_PER_SECOND / TICKS_PER_MILLISECOND;
-    write_date_time(out, t);
-    let mut fraction = *b".000Z";
-    put_digits(&mut fraction[1..4], millis as u32);
-    out.push_str(std::str::from_utf8(&fraction).expect("ASCII digits"));
-}
-
-/// The AutoScaleRun `timestamp` field: `2024-01-05T06:16:56.8665836Z`, the fraction to
-/// 7 digits with trailing zeros removed and left out entirely when zero.
-pub fn format_run_timestamp(t: Timestamp) -> String {
-    let mut out = String::with_capacity(28);
-    write_date_time(&mut out, t);
-    write_fraction(&mut out, (t.ticks() % TICKS_PER_SECOND) as u64);
-    out.push('Z');
-    out
-}
-
-/// `YYYY-MM-DDThh:mm:ss` in UTC, the year zero padded to 4 digits.
-fn write_date_time(out: &mut String, t: Timestamp) {
-    let f = t.fields();
-    let mut text = *b"0000-00-00T00:00:00";
-    // Years are 1 to 9999; every other field has two digits.
-    put_digits(&mut text[0..4], f.year.unsigned_abs());
-    put_digits(&mut text[5..7], f.month);
-    put_digits(&mut text[8..10], f.day);
-    put_digits(&mut text[11..13], f.hour);
-    put_digits(&mut text[14..16], f.minute);
-    put_digits(&mut text[17..19], f.second);
-    out.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
-}
-
-/// Writes the last `digits.len()` decimal digits of `value` into `digits`.
-fn put_digits(digits: &mut [u8], mut value: u32) {
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (value % 10) as u8;
-        value /= 10;
-    }
-}
-
-/// `.fffffff` for a sub-second tick count with trailing zeros removed; nothing for zero.
-fn write_fraction(out: &mut String, ticks: u64) {
-    if ticks == 0 {
-        return;
-    }
-    let mut text = *b".0000000";
-    // A sub-second tick count has at most 7 digits.
-    put_digits(&mut text[1..], ticks as u32);
-    let kept = text.iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
-    out.push_str(std::str::from_utf8(&text[..kept]).expect("ASCII digits"));
-}
-
 fn push_repeated(out: &mut String, c: char, n: usize) {
     out.extend(std::iter::repeat_n(c, n));
 }
@@ -266,7 +159,6 @@ impl<const N: usize> std::fmt::Write for StackText<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::MAX_TIMESTAMP_TICKS;
 
     #[test]
     fn double_conformance_examples() {
@@ -444,116 +336,5 @@ mod tests {
     fn target_non_finite_does_not_panic() {
         assert_eq!(format_target(f64::NAN), "NaN");
         assert_eq!(format_target(f64::INFINITY), "Infinity");
-    }
-
-    fn secs(s: i64) -> Interval {
-        Interval(s * TICKS_PER_SECOND)
-    }
-
-    #[test]
-    fn interval_examples() {
-        let long =
-            Interval(4 * TICKS_PER_DAY + 22 * TICKS_PER_HOUR + 14 * TICKS_PER_MINUTE + 537_821_283);
-        assert_eq!(format_interval(long), "4d22h14m53.7821283s");
-        assert_eq!(format_interval(secs(90)), "1m30s");
-        assert_eq!(format_interval(secs(120)), "2m");
-        let mixed =
-            Interval(TICKS_PER_DAY + 6 * TICKS_PER_HOUR + 30 * TICKS_PER_MINUTE + 152_500_000);
-        assert_eq!(format_interval(mixed), "1d6h30m15.25s");
-        assert_eq!(format_interval(Interval(TICKS_PER_DAY)), "1d");
-        assert_eq!(format_interval(Interval(TICKS_PER_SECOND / 2)), "0.5s");
-        assert_eq!(format_interval(Interval(1)), "0.0000001s");
-        assert_eq!(
-            format_interval(Interval(TICKS_PER_HOUR + 5)),
-            "1h0.0000005s"
-        );
-        assert_eq!(
-            format_interval(Interval(TICKS_PER_DAY + TICKS_PER_SECOND)),
-            "1d1s"
-        );
-    }
-
-    #[test]
-    fn interval_zero_is_0s_decided() {
-        assert_eq!(format_interval(Interval::ZERO), "0s");
-    }
-
-    #[test]
-    fn interval_negative_is_minus_magnitude_decided() {
-        assert_eq!(format_interval(secs(-120)), "-2m");
-        assert_eq!(format_interval(Interval(-1)), "-0.0000001s");
-        assert_eq!(
-            format_interval(Interval(-TICKS_PER_DAY - 5 * TICKS_PER_SECOND)),
-            "-1d5s"
-        );
-    }
-
-    #[test]
-    fn interval_extremes_do_not_panic() {
-        assert_eq!(
-            format_interval(Interval(i64::MAX)),
-            "10675199d2h48m5.4775807s"
-        );
-        assert_eq!(
-            format_interval(Interval(i64::MIN)),
-            "-10675199d2h48m5.4775808s"
-        );
-    }
-
-    fn ts(y: i32, mo: u32, d: u32, h: i64, mi: i64, s: i64, ticks: i64) -> Timestamp {
-        let base = Timestamp::from_date(y, mo, d).unwrap();
-        let offset = h * TICKS_PER_HOUR + mi * TICKS_PER_MINUTE + s * TICKS_PER_SECOND + ticks;
-        base.checked_add(Interval(offset)).unwrap()
-    }
-
-    #[test]
-    fn timestamp_has_three_fractional_digits() {
-        let t = ts(2016, 10, 13, 19, 18, 47, 8_050_000);
-        assert_eq!(format_timestamp(t), "2016-10-13T19:18:47.805Z");
-        assert_eq!(
-            format_timestamp(ts(2024, 5, 1, 12, 0, 0, 0)),
-            "2024-05-01T12:00:00.000Z"
-        );
-    }
-
-    #[test]
-    fn timestamp_fraction_is_truncated_decided() {
-        let t = ts(2016, 10, 13, 19, 18, 47, 8_059_999);
-        assert_eq!(format_timestamp(t), "2016-10-13T19:18:47.805Z");
-        let last = Timestamp::from_ticks(MAX_TIMESTAMP_TICKS).unwrap();
-        assert_eq!(format_timestamp(last), "9999-12-31T23:59:59.999Z");
-    }
-
-    #[test]
-    fn timestamp_year_is_zero_padded() {
-        let first = Timestamp::from_ticks(0).unwrap();
-        assert_eq!(format_timestamp(first), "0001-01-01T00:00:00.000Z");
-        assert_eq!(format_run_timestamp(first), "0001-01-01T00:00:00Z");
-        assert_eq!(
-            format_run_timestamp(ts(999, 3, 4, 5, 6, 7, 0)),
-            "0999-03-04T05:06:07Z"
-        );
-    }
-
-    #[test]
-    fn run_timestamp_examples() {
-        assert_eq!(
-            format_run_timestamp(ts(2024, 1, 5, 6, 16, 56, 8_665_836)),
-            "2024-01-05T06:16:56.8665836Z"
-        );
-        assert_eq!(
-            format_run_timestamp(ts(2019, 2, 2, 1, 50, 9, 4_380_380)),
-            "2019-02-02T01:50:09.438038Z"
-        );
-        assert_eq!(
-            format_run_timestamp(ts(2024, 5, 1, 12, 0, 0, 0)),
-            "2024-05-01T12:00:00Z"
-        );
-        assert_eq!(
-            format_run_timestamp(ts(2024, 3, 2, 6, 30, 15, 2_500_000)),
-            "2024-03-02T06:30:15.25Z"
-        );
-        let last = Timestamp::from_ticks(MAX_TIMESTAMP_TICKS).unwrap();
-        assert_eq!(format_run_timestamp(last), "9999-12-31T23:59:59.9999999Z");
     }
 }

@@ -98,7 +98,6 @@ pub mod snapshot;
 mod suggest;
 pub mod syntax;
 pub mod time;
-pub mod time_text;
 
 pub use builtins::{DeallocationOption, Metric};
 pub use decision::Decision;

@@ -34,11 +34,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexp
 use serde_json::{Map, Value};
 
 use crate::builtins::Metric;
-use crate::time::{
-    Interval, MAX_TIMESTAMP_TICKS, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE,
-    TICKS_PER_SECOND, Timestamp,
-};
-use crate::time_text::{parse_iso8601_duration, parse_rfc3339};
+use crate::time::parse::{parse_iso8601_duration, parse_rfc3339};
+use crate::time::print::{iso8601_duration, rfc3339};
+use crate::time::{Interval, MAX_TIMESTAMP_TICKS, TICKS_PER_SECOND, Timestamp};
 
 /// The sampling period of a metric whose snapshot does not give one: 30 seconds.
 pub const DEFAULT_PERIOD: Interval = Interval(30 * TICKS_PER_SECOND);
@@ -268,7 +266,7 @@ impl Snapshot {
     pub fn to_json(&self) -> Value {
         let mut root = Map::new();
         if let Some(time) = self.evaluation_time {
-            root.insert("evaluationTime".into(), format_timestamp(time).into());
+            root.insert("evaluationTime".into(), rfc3339(time).into());
         }
         let pool = &self.pool;
         let mut pool_json = Map::new();
@@ -294,13 +292,13 @@ impl Snapshot {
                 .zip(&history.values)
                 .map(|(&time, &value)| {
                     let mut sample = Map::new();
-                    sample.insert("time".into(), format_timestamp(time).into());
+                    sample.insert("time".into(), rfc3339(time).into());
                     sample.insert("value".into(), value.into());
                     Value::Object(sample)
                 })
                 .collect();
             let mut series = Map::new();
-            series.insert("period".into(), format_interval(history.period).into());
+            series.insert("period".into(), iso8601_duration(history.period).into());
             series.insert("samples".into(), samples.into());
             metrics.insert(metric.name().into(), series.into());
         }
@@ -372,66 +370,6 @@ fn path_string(path: &serde_path_to_error::Path) -> String {
         }
     }
     out
-}
-
-/// RFC 3339 in UTC with 0 to 7 fractional digits: `2025-04-24T11:34:37.971Z`.
-fn format_timestamp(time: Timestamp) -> String {
-    let f = time.fields();
-    let mut out = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        f.year, f.month, f.day, f.hour, f.minute, f.second
-    );
-    push_fraction(&mut out, time.ticks().rem_euclid(TICKS_PER_SECOND));
-    out.push('Z');
-    out
-}
-
-/// ISO 8601 duration: `PT30S`, `PT0.5S`, `PT1H30M`, `P1DT2H`, `PT0S`, `-PT5S`.
-pub(crate) fn format_interval(interval: Interval) -> String {
-    let mut out = String::new();
-    if interval.ticks() < 0 {
-        out.push('-');
-    }
-    let ticks = interval.ticks().unsigned_abs();
-    let (day, hour, minute, second) = (
-        TICKS_PER_DAY as u64,
-        TICKS_PER_HOUR as u64,
-        TICKS_PER_MINUTE as u64,
-        TICKS_PER_SECOND as u64,
-    );
-    let days = ticks / day;
-    let hours = ticks % day / hour;
-    let minutes = ticks % hour / minute;
-    let seconds = ticks % minute / second;
-    let fraction = ticks % second;
-    out.push('P');
-    if days > 0 {
-        out.push_str(&format!("{days}D"));
-    }
-    if hours > 0 || minutes > 0 || seconds > 0 || fraction > 0 || days == 0 {
-        out.push('T');
-        if hours > 0 {
-            out.push_str(&format!("{hours}H"));
-        }
-        if minutes > 0 {
-            out.push_str(&format!("{minutes}M"));
-        }
-        if seconds > 0 || fraction > 0 || (hours == 0 && minutes == 0) {
-            out.push_str(&seconds.to_string());
-            push_fraction(&mut out, fraction as i64);
-            out.push('S');
-        }
-    }
-    out
-}
-
-/// Appends `.ddddddd` (trailing zeros trimmed) for a sub-second tick count, if not zero.
-fn push_fraction(out: &mut String, ticks: i64) {
-    if ticks != 0 {
-        let digits = format!("{ticks:07}");
-        out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -915,7 +853,7 @@ impl<'de> Visitor<'de> for SeriesVisitor {
             }
             // SamplesSeed has already refused duplicate times.
             return SampleHistory::from_samples(period, samples).map_err(|time| {
-                de::Error::custom(format_args!("two samples at {}", format_timestamp(time)))
+                de::Error::custom(format_args!("two samples at {}", rfc3339(time)))
             });
         }
         match (start, values) {
@@ -946,10 +884,9 @@ fn regular_history<E: de::Error>(
         if end.is_none() {
             return Err(E::custom(format_args!(
                 "expected a series that ends by {}, found values[{last}] at {} + {last} * {}",
-                Timestamp::from_ticks(MAX_TIMESTAMP_TICKS)
-                    .map_or_else(String::new, format_timestamp),
-                format_timestamp(start),
-                format_interval(period),
+                Timestamp::from_ticks(MAX_TIMESTAMP_TICKS).map_or_else(String::new, rfc3339),
+                rfc3339(start),
+                iso8601_duration(period),
             )));
         }
     }
@@ -1109,7 +1046,7 @@ impl<'de> Visitor<'de> for SampleTimeSeed<'_> {
             return Err(E::custom(format_args!(
                 "expected at most one sample per time, found a second sample at {} (the first \
                  is samples[{earlier}])",
-                format_timestamp(time)
+                rfc3339(time)
             )));
         }
         self.first_index.insert(time, self.index);
@@ -1168,6 +1105,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::time::{TICKS_PER_DAY, TICKS_PER_MINUTE};
 
     /// The contract's example, also a fixture for the CLI's tests.
     const EXAMPLE: &str = include_str!("../tests/data/snapshots/example.json");
@@ -1734,43 +1672,6 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "test.json:1:4: at the top level: trailing characters"
-        );
-    }
-
-    #[test]
-    fn formats_times_and_intervals() {
-        assert_eq!(
-            format_timestamp(ts("2025-04-24T11:34:37.971Z")),
-            "2025-04-24T11:34:37.971Z"
-        );
-        assert_eq!(
-            format_timestamp(Timestamp::from_ticks(MAX_TIMESTAMP_TICKS).unwrap()),
-            "9999-12-31T23:59:59.9999999Z"
-        );
-        assert_eq!(
-            format_timestamp(Timestamp::from_ticks(0).unwrap()),
-            "0001-01-01T00:00:00Z"
-        );
-        for (ticks, text) in [
-            (30 * TICKS_PER_SECOND, "PT30S"),
-            (TICKS_PER_SECOND / 2, "PT0.5S"),
-            (1, "PT0.0000001S"),
-            (0, "PT0S"),
-            (-5 * TICKS_PER_SECOND, "-PT5S"), // not parsed back below
-            (90 * TICKS_PER_SECOND, "PT1M30S"),
-            (TICKS_PER_HOUR, "PT1H"),
-            (TICKS_PER_DAY, "P1D"),
-            (TICKS_PER_DAY + 2 * TICKS_PER_HOUR, "P1DT2H"),
-            (TICKS_PER_DAY + 3, "P1DT0.0000003S"),
-        ] {
-            assert_eq!(format_interval(Interval(ticks)), text);
-            if ticks > 0 {
-                assert_eq!(parse_iso8601_duration(text), Ok(Interval(ticks)), "{text}");
-            }
-        }
-        assert_eq!(
-            format_interval(Interval(i64::MIN)).chars().next(),
-            Some('-')
         );
     }
 

@@ -1487,7 +1487,8 @@ fn arithmetic_agrees_with_f64() {
 
 /// A value to assign: its formula text and the text the results string should show.
 fn assigned_value() -> impl Strategy<Value = (String, String)> {
-    use batchscale::format::{format_double, format_interval, format_timestamp};
+    use batchscale::format::format_double;
+    use batchscale::time::print::{format_interval, format_timestamp};
     prop_oneof![
         literal_number().prop_map(|x| (printer::format_number(x), format_double(x))),
         literal_number()
@@ -1508,7 +1509,7 @@ fn assigned_value() -> impl Strategy<Value = (String, String)> {
         )),
         (0i64..3_000_000_000).prop_map(|s| {
             let t = Timestamp::from_ticks(s * TICKS_PER_SECOND * 100).unwrap();
-            let text = batchscale::format::format_run_timestamp(t);
+            let text = t.to_rfc3339();
             (format!("time(\"{text}\")"), format_timestamp(t))
         }),
         proptest::sample::select(vec![

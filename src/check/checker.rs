@@ -1045,7 +1045,7 @@ impl Checker<'_> {
                 if fits
                     && let [text] = args
                     && let ExprKind::String(literal) = &text.kind
-                    && let Err(detail) = crate::time_text::parse_time_literal(literal)
+                    && let Err(detail) = crate::time::parse::parse_time_literal(literal)
                 {
                     let message = format!("time(\"{literal}\") always fails: {detail}");
                     self.error(Code::InvalidTimeText, text.span, message, None);

@@ -866,7 +866,7 @@ impl<'a> Run<'a, '_> {
                 // Every call in one run returns the same instant [decided].
                 [] => Ok(Value::Timestamp(self.now)),
                 [text] => match self.eval(text)? {
-                    Value::String(s) => crate::time_text::parse_time_literal(&s)
+                    Value::String(s) => crate::time::parse::parse_time_literal(&s)
                         .map(Value::Timestamp)
                         .map_err(|d| fail(arg_spans[0], format!("time(): {d}"))),
                     other => Err(fail(

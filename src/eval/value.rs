@@ -58,8 +58,8 @@ impl Value {
                 out.push(']');
             }
             Value::String(s) => out.push_str(s),
-            Value::Timestamp(t) => format::write_timestamp(out, *t),
-            Value::Interval(i) => format::write_interval(out, *i),
+            Value::Timestamp(t) => crate::time::print::write_timestamp(out, *t),
+            Value::Interval(i) => crate::time::print::write_interval(out, *i),
             Value::Deallocation(d) => out.push_str(d.keyword()),
         }
     }

@@ -130,7 +130,7 @@ fn eval(
         None => Snapshot::default(),
     };
     if let Some(at) = at {
-        let now = batchscale::time_text::parse_rfc3339(at)
+        let now = batchscale::time::parse::parse_rfc3339(at)
             .map_err(|e| UsageError(format!("--at: {e}")))?;
         snapshot.evaluation_time = Some(now);
     }
@@ -191,7 +191,7 @@ fn eval(
 fn check(paths: &[String], interval: Option<&str>, format: Format) -> Result<ExitCode, UsageError> {
     let interval = interval
         .map(|text| {
-            batchscale::time_text::parse_interval_arg(text)
+            batchscale::time::parse::parse_interval_arg(text)
                 .map_err(|e| UsageError(format!("--interval: {e}")))
         })
         .transpose()?;

@@ -93,11 +93,11 @@ fn all_codes() -> Vec<(String, String)> {
 }
 
 fn now() -> batchscale::time::Timestamp {
-    batchscale::time_text::parse_rfc3339("2024-01-01T00:00:00Z").unwrap()
+    batchscale::time::parse::parse_rfc3339("2024-01-01T00:00:00Z").unwrap()
 }
 
 fn interval(text: &str) -> Interval {
-    batchscale::time_text::parse_interval_arg(text).unwrap()
+    batchscale::time::parse::parse_interval_arg(text).unwrap()
 }
 
 /// What the library says of an example: `validate`, or the run's warnings for `eval`.

@@ -5,7 +5,7 @@
 //! so no input (empty, non-ASCII, enormous numbers) can make them panic. Errors are
 //! one lower-case sentence saying what was expected and quoting the text.
 
-use crate::time::{
+use super::{
     Interval, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND, Timestamp,
 };
 

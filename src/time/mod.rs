@@ -6,6 +6,9 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
+pub mod parse;
+pub mod print;
+
 pub const TICKS_PER_MICROSECOND: i64 = 10;
 pub const TICKS_PER_MILLISECOND: i64 = 10_000;
 pub const TICKS_PER_SECOND: i64 = 10_000_000;
@@ -38,14 +41,14 @@ impl Timestamp {
     /// Parses RFC 3339 text (`2025-01-06T00:00:00Z`, up to 7 fractional digits, any
     /// offset), as snapshots write `evaluationTime`.
     pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
-        crate::time_text::parse_rfc3339(text)
+        parse::parse_rfc3339(text)
     }
 
     /// RFC 3339 in UTC with the fraction to 7 digits, trailing zeros removed and left out
     /// when zero (`2024-05-01T10:00:00Z`, `2023-03-13T20:30:20.7113952Z`): the
     /// AutoScaleRun `timestamp` rule, which the REST shapes use for every time.
     pub fn to_rfc3339(self) -> String {
-        crate::format::format_run_timestamp(self)
+        print::rfc3339(self)
     }
 
     pub fn from_datetime(dt: DateTime<Utc>) -> Option<Timestamp> {
@@ -156,19 +159,19 @@ impl Interval {
 
     /// Parses an ISO 8601 duration (`PT30S`, `PT0.5S`, `P1DT2H`, `PT15M00S`).
     pub fn parse_iso8601(text: &str) -> Result<Interval, String> {
-        crate::time_text::parse_iso8601_duration(text)
+        parse::parse_iso8601_duration(text)
     }
 
     /// Parses the forms `check --interval` takes: ISO 8601 (`PT15M`) or the short form
     /// (`15m`, `90s`, `1h30m`, `2d`).
     pub fn parse_arg(text: &str) -> Result<Interval, String> {
-        crate::time_text::parse_interval_arg(text)
+        parse::parse_interval_arg(text)
     }
 
     /// The canonical short ISO 8601 form: `PT6M`, `PT1M30S`, `PT1.5S`, `P7D`, `P1DT1H`,
     /// zero as `PT0S`; what snapshots and the REST shapes write.
     pub fn to_iso8601(self) -> String {
-        crate::snapshot::format_interval(self)
+        print::iso8601_duration(self)
     }
 
     /// Whole seconds as an interval; `None` beyond the 64-bit tick range.
