@@ -1,4 +1,4 @@
-//! The pool snapshot: the state a formula is evaluated against, read from JSON.
+//! The snapshot as JSON (`../shared/spec/interfaces.md` section 1):
 //!
 //! ```json
 //! {
@@ -15,8 +15,8 @@
 //! Every part is optional. Bad input is refused, never guessed: unknown keys at any level,
 //! wrong types, `null` anywhere but in a regular series' `values`, non-finite numbers,
 //! unparsable or out-of-range times and durations, non-positive periods, unknown or
-//! duplicate metrics, two samples of a metric at one time, and a regular series whose
-//! last slot falls after the year 9999.
+//! duplicate metrics, duplicate keys, two samples of a metric at one time, and a regular
+//! series whose last slot falls after the year 9999.
 //!
 //! Errors name the file, the place as a path (`metrics.$ActiveTasks.values[2]`; keys that
 //! are not plain words are quoted: `metrics["a b"]`; empty for the top level), and
@@ -25,189 +25,29 @@
 //! or array where something else was expected, at the character just before it; for a
 //! missing field, a mixed series form or a regular series running past 9999, at the
 //! closing brace of the series or sample object.
+//!
+//! The objects are serde derives (`deny_unknown_fields`) read through [`Object`], which
+//! refuses arrays and duplicate keys and then checks what the derive read; the leaves are
+//! a few newtypes whose visitors say what they expected.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
+    Unexpected, Visitor,
+};
 use serde_json::{Map, Value};
 
+use super::{DEFAULT_PERIOD, METRIC_COUNT, MetricHistories, PoolState, SampleHistory, Snapshot};
 use crate::builtins::Metric;
 use crate::time::parse::{parse_iso8601_duration, parse_rfc3339};
 use crate::time::print::{iso8601_duration, rfc3339};
-use crate::time::{Interval, MAX_TIMESTAMP_TICKS, TICKS_PER_SECOND, Timestamp};
-
-/// The sampling period of a metric whose snapshot does not give one: 30 seconds.
-pub const DEFAULT_PERIOD: Interval = Interval(30 * TICKS_PER_SECOND);
-
-const METRIC_COUNT: usize = Metric::ALL.len();
-
-/// Parsed, validated snapshot.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Snapshot {
-    /// `now`; `None` when the snapshot does not say (the caller picks the clock or `--at`).
-    pub evaluation_time: Option<Timestamp>,
-    pub pool: PoolState,
-    pub metrics: MetricHistories,
-    /// Seed of `rand()`; `None` when the snapshot does not say (the caller derives one).
-    pub random_seed: Option<u64>,
-}
-
-/// The pool's scalars. All finite; node counts may be negative (kept as given).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PoolState {
-    pub target_dedicated_nodes: f64,
-    pub target_low_priority_nodes: f64,
-    pub current_dedicated_nodes: f64,
-    pub current_low_priority_nodes: f64,
-    pub task_slots_per_node: f64,
-    /// Already resolved: when the snapshot omits it, current dedicated + low-priority.
-    pub usable_node_count: f64,
-}
-
-impl Default for PoolState {
-    /// All zero but `task_slots_per_node`, which is 1.
-    fn default() -> PoolState {
-        PoolState {
-            target_dedicated_nodes: 0.0,
-            target_low_priority_nodes: 0.0,
-            current_dedicated_nodes: 0.0,
-            current_low_priority_nodes: 0.0,
-            task_slots_per_node: 1.0,
-            usable_node_count: 0.0,
-        }
-    }
-}
-
-/// One metric's history: contiguous, sorted by time, no duplicate times.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SampleHistory {
-    /// The nominal sampling period; positive.
-    pub period: Interval,
-    /// Sample times, strictly ascending.
-    pub times: Vec<Timestamp>,
-    /// Sample values, as many as `times`, all finite.
-    pub values: Vec<f64>,
-}
-
-impl Default for SampleHistory {
-    /// No samples, period 30 s.
-    fn default() -> SampleHistory {
-        SampleHistory {
-            period: DEFAULT_PERIOD,
-            times: Vec::new(),
-            values: Vec::new(),
-        }
-    }
-}
-
-impl SampleHistory {
-    /// Builds from (time, value) pairs in any order; `Err(time)` if two share a time.
-    ///
-    /// Neither the period nor the values are checked: a history from the snapshot has a
-    /// positive period and finite values, and a library user should keep it so.
-    pub fn from_samples(
-        period: Interval,
-        mut samples: Vec<(Timestamp, f64)>,
-    ) -> Result<SampleHistory, Timestamp> {
-        samples.sort_by_key(|&(time, _)| time);
-        if let Some(pair) = samples.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Err(pair[0].0);
-        }
-        let (times, values) = samples.into_iter().unzip();
-        Ok(SampleHistory {
-            period,
-            times,
-            values,
-        })
-    }
-
-    /// Appends a sample after the last one: the way a live pool's history grows (a
-    /// simulator or an emulator adds one every 30 s). The history stays sorted, without
-    /// duplicate times, and finite; a sample that would break that is refused and the
-    /// history is left as it was.
-    pub fn push(&mut self, time: Timestamp, value: f64) -> Result<(), PushError> {
-        if !value.is_finite() {
-            return Err(PushError::NotFinite { time, value });
-        }
-        if let Some(&last) = self.times.last()
-            && time <= last
-        {
-            return Err(PushError::NotAfterLast { time, last });
-        }
-        self.times.push(time);
-        self.values.push(value);
-        Ok(())
-    }
-
-    /// Forgets every sample taken before `horizon` (a retention window): what a pool
-    /// keeps is bounded by time, not by how long it has run.
-    pub fn drop_before(&mut self, horizon: Timestamp) {
-        let keep_from = self.times.partition_point(|&t| t < horizon);
-        if keep_from > 0 {
-            self.times.drain(..keep_from);
-            self.values.drain(..keep_from);
-        }
-    }
-
-    /// The number of samples.
-    pub fn len(&self) -> usize {
-        self.times.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.times.is_empty()
-    }
-}
-
-/// Why [`SampleHistory::push`] refused a sample.
-#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PushError {
-    /// Samples are finite numbers.
-    #[error("a sample's value must be a finite number, not {value} (at {time:?})")]
-    NotFinite { time: Timestamp, value: f64 },
-    /// Samples come in time order, one per instant.
-    #[error("a sample at {time:?} does not come after the last one, at {last:?}")]
-    NotAfterLast { time: Timestamp, last: Timestamp },
-}
-
-/// All 17 metrics' histories, indexed by [`Metric::index`] (absent metrics: empty, 30 s).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricHistories {
-    histories: [SampleHistory; METRIC_COUNT],
-}
-
-impl Default for MetricHistories {
-    fn default() -> MetricHistories {
-        MetricHistories {
-            histories: std::array::from_fn(|_| SampleHistory::default()),
-        }
-    }
-}
-
-impl MetricHistories {
-    pub fn get(&self, metric: Metric) -> &SampleHistory {
-        &self.histories[metric.index()]
-    }
-
-    pub fn set(&mut self, metric: Metric, history: SampleHistory) {
-        self.histories[metric.index()] = history;
-    }
-
-    /// One metric's history, to append to or trim.
-    pub fn get_mut(&mut self, metric: Metric) -> &mut SampleHistory {
-        &mut self.histories[metric.index()]
-    }
-
-    /// Every metric with its history, in [`Metric::ALL`] order.
-    pub fn iter(&self) -> impl Iterator<Item = (Metric, &SampleHistory)> {
-        Metric::ALL
-            .into_iter()
-            .map(|metric| (metric, self.get(metric)))
-    }
-}
+use crate::time::{Interval, MAX_TIMESTAMP_TICKS, Timestamp};
 
 /// Why a snapshot was refused, and where.
 ///
@@ -240,15 +80,15 @@ impl Snapshot {
     /// Parses snapshot JSON text; `source_name` is the file name used in errors.
     pub fn from_json(text: &str, source_name: &str) -> Result<Snapshot, SnapshotError> {
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let raw: RawSnapshot =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let snapshot: Object<Snapshot> = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|err| {
                 let path = path_string(err.path());
                 snapshot_error(source_name, path, err.into_inner())
             })?;
         deserializer
             .end()
             .map_err(|err| snapshot_error(source_name, String::new(), err))?;
-        Ok(raw.0)
+        Ok(snapshot.0)
     }
 
     /// The snapshot as JSON in the shape [`Snapshot::from_json`] reads (write it with
@@ -269,18 +109,18 @@ impl Snapshot {
             root.insert("evaluationTime".into(), rfc3339(time).into());
         }
         let pool = &self.pool;
-        let mut pool_json = Map::new();
-        for (key, value) in [
+        let pool: Map<String, Value> = [
             ("targetDedicatedNodes", pool.target_dedicated_nodes),
             ("targetLowPriorityNodes", pool.target_low_priority_nodes),
             ("currentDedicatedNodes", pool.current_dedicated_nodes),
             ("currentLowPriorityNodes", pool.current_low_priority_nodes),
             ("taskSlotsPerNode", pool.task_slots_per_node),
             ("usableNodeCount", pool.usable_node_count),
-        ] {
-            pool_json.insert(key.into(), value.into());
-        }
-        root.insert("pool".into(), pool_json.into());
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value.into()))
+        .collect();
+        root.insert("pool".into(), pool.into());
         let mut metrics = Map::new();
         for (metric, history) in self.metrics.iter() {
             if history.is_empty() && history.period == DEFAULT_PERIOD {
@@ -290,17 +130,13 @@ impl Snapshot {
                 .times
                 .iter()
                 .zip(&history.values)
-                .map(|(&time, &value)| {
-                    let mut sample = Map::new();
-                    sample.insert("time".into(), rfc3339(time).into());
-                    sample.insert("value".into(), value.into());
-                    Value::Object(sample)
-                })
+                .map(|(&time, &value)| serde_json::json!({"time": rfc3339(time), "value": value}))
                 .collect();
-            let mut series = Map::new();
-            series.insert("period".into(), iso8601_duration(history.period).into());
-            series.insert("samples".into(), samples.into());
-            metrics.insert(metric.name().into(), series.into());
+            let series = serde_json::json!({
+                "period": iso8601_duration(history.period),
+                "samples": samples,
+            });
+            metrics.insert(metric.name().into(), series);
         }
         if !metrics.is_empty() {
             root.insert("metrics".into(), metrics.into());
@@ -324,7 +160,7 @@ impl serde::Serialize for Snapshot {
 /// for errors that carry the file name, line and column).
 impl<'de> Deserialize<'de> for Snapshot {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Snapshot, D::Error> {
-        RawSnapshot::deserialize(deserializer).map(|raw| raw.0)
+        Object::<Snapshot>::deserialize(deserializer).map(|object| object.0)
     }
 }
 
@@ -372,125 +208,472 @@ fn path_string(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-// ---------------------------------------------------------------------------------------
-// Deserialisation. Semantic checks happen inside the `visit_*` calls where possible, so
-// that serde_json attaches the position of the offending value and serde_path_to_error
-// its path.
+// --- objects: a serde derive, read from a JSON object only, without duplicate keys ----------
 
-/// The whole snapshot object.
-struct RawSnapshot(Snapshot);
+/// What a JSON object is read into: its serde derive (`Raw`), then checked.
+trait FromObject: Sized {
+    /// The object's fields as serde derives them (`deny_unknown_fields`).
+    type Raw: DeserializeOwned;
+    /// What the object is, for "expected ..." messages.
+    const EXPECTING: &'static str;
+    /// The checks the derive cannot make, once every field is read; an error here points
+    /// at the object's closing brace.
+    fn from_raw(raw: Self::Raw) -> Result<Self, String>;
+}
 
-const SNAPSHOT_FIELDS: &[&str] = &["evaluationTime", "pool", "metrics", "randomSeed"];
+/// A `T` read from a JSON object: not from an array (serde's derive would take a struct
+/// from an array of its fields), and refusing a key given twice.
+struct Object<T>(T);
 
-impl<'de> Deserialize<'de> for RawSnapshot {
+impl<'de, T: FromObject> Deserialize<'de> for Object<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer
-            .deserialize_map(SnapshotVisitor)
-            .map(RawSnapshot)
+        deserializer.deserialize_map(ObjectVisitor(PhantomData))
     }
 }
 
-struct SnapshotVisitor;
+struct ObjectVisitor<T>(PhantomData<T>);
 
-impl<'de> Visitor<'de> for SnapshotVisitor {
-    type Value = Snapshot;
+impl<'de, T: FromObject> Visitor<'de> for ObjectVisitor<T> {
+    type Value = Object<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a snapshot object")
+        f.write_str(T::EXPECTING)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Snapshot, A::Error> {
-        let mut snapshot = Snapshot::default();
-        let mut seen = 0u32;
-        while let Some(field) = map.next_key_seed(FieldSeed {
-            fields: SNAPSHOT_FIELDS,
-            seen,
-        })? {
-            seen |= 1 << field;
-            match field {
-                0 => snapshot.evaluation_time = Some(map.next_value::<Rfc3339Time>()?.0),
-                1 => snapshot.pool = map.next_value::<RawPool>()?.0,
-                2 => snapshot.metrics = map.next_value::<RawMetrics>()?.0,
-                _ => snapshot.random_seed = Some(map.next_value::<Seed>()?.0),
-            }
-        }
-        Ok(snapshot)
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+        let keys = UniqueKeys {
+            map,
+            seen: Vec::new(),
+        };
+        let raw = T::Raw::deserialize(MapAccessDeserializer::new(keys))?;
+        T::from_raw(raw).map(Object).map_err(de::Error::custom)
     }
 }
 
-/// The `pool` object.
-struct RawPool(PoolState);
+/// A map whose keys are refused when given twice, as they are read (so that the error
+/// points at the second one).
+struct UniqueKeys<A> {
+    map: A,
+    seen: Vec<String>,
+}
 
-const POOL_FIELDS: &[&str] = &[
-    "targetDedicatedNodes",
-    "targetLowPriorityNodes",
-    "currentDedicatedNodes",
-    "currentLowPriorityNodes",
-    "taskSlotsPerNode",
-    "usableNodeCount",
-];
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for UniqueKeys<A> {
+    type Error = A::Error;
 
-impl<'de> Deserialize<'de> for RawPool {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.map.next_key_seed(UniqueKey {
+            seed,
+            seen: &mut self.seen,
+        })
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+struct UniqueKey<'a, K> {
+    seed: K,
+    seen: &'a mut Vec<String>,
+}
+
+impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for UniqueKey<'_, K> {
+    type Value = K::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<K::Value, D::Error> {
+        let key = String::deserialize(deserializer)?;
+        if self.seen.contains(&key) {
+            return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+        }
+        let value = self
+            .seed
+            .deserialize(IntoDeserializer::<D::Error>::into_deserializer(
+                key.as_str(),
+            ))?;
+        self.seen.push(key);
+        Ok(value)
+    }
+}
+
+/// An optional field: `None` when absent (the objects' `#[serde(default)]`), while `null`
+/// is refused like any other wrong type (serde's `Option` would take it as absent).
+struct Given<T>(Option<T>);
+
+impl<T> Default for Given<T> {
+    fn default() -> Self {
+        Given(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Given<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(PoolVisitor).map(RawPool)
+        T::deserialize(deserializer).map(|value| Given(Some(value)))
     }
 }
 
-struct PoolVisitor;
+// --- the objects ------------------------------------------------------------------------
 
-impl<'de> Visitor<'de> for PoolVisitor {
-    type Value = PoolState;
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct RawSnapshot {
+    evaluation_time: Given<Rfc3339Time>,
+    pool: Given<Object<PoolState>>,
+    metrics: Given<Metrics>,
+    random_seed: Given<Seed>,
+}
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a pool object")
+impl FromObject for Snapshot {
+    type Raw = RawSnapshot;
+    const EXPECTING: &'static str = "a snapshot object";
+
+    fn from_raw(raw: RawSnapshot) -> Result<Snapshot, String> {
+        Ok(Snapshot {
+            evaluation_time: raw.evaluation_time.0.map(|t| t.0),
+            pool: raw.pool.0.map(|p| p.0).unwrap_or_default(),
+            metrics: raw.metrics.0.map(|m| m.0).unwrap_or_default(),
+            random_seed: raw.random_seed.0.map(|s| s.0),
+        })
     }
+}
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PoolState, A::Error> {
-        let mut given: [Option<f64>; 6] = [None; 6];
-        let mut seen = 0u32;
-        while let Some(field) = map.next_key_seed(FieldSeed {
-            fields: POOL_FIELDS,
-            seen,
-        })? {
-            seen |= 1 << field;
-            let value = map.next_value::<Finite>()?.0;
-            if let Some(slot) = given.get_mut(field) {
-                *slot = Some(value);
-            }
-        }
-        let [
-            target_dedicated_nodes,
-            target_low_priority_nodes,
-            current_dedicated_nodes,
-            current_low_priority_nodes,
-            task_slots_per_node,
-            usable_node_count,
-        ] = given;
-        let current_dedicated_nodes = current_dedicated_nodes.unwrap_or(0.0);
-        let current_low_priority_nodes = current_low_priority_nodes.unwrap_or(0.0);
-        let usable_node_count = match usable_node_count {
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct RawPool {
+    target_dedicated_nodes: Given<Finite>,
+    target_low_priority_nodes: Given<Finite>,
+    current_dedicated_nodes: Given<Finite>,
+    current_low_priority_nodes: Given<Finite>,
+    task_slots_per_node: Given<Finite>,
+    usable_node_count: Given<Finite>,
+}
+
+impl FromObject for PoolState {
+    type Raw = RawPool;
+    const EXPECTING: &'static str = "a pool object";
+
+    fn from_raw(raw: RawPool) -> Result<PoolState, String> {
+        let given = |x: Given<Finite>| x.0.map(|x| x.0);
+        let current_dedicated_nodes = given(raw.current_dedicated_nodes).unwrap_or(0.0);
+        let current_low_priority_nodes = given(raw.current_low_priority_nodes).unwrap_or(0.0);
+        let usable_node_count = match given(raw.usable_node_count) {
             Some(count) => count,
             None => {
                 let sum = current_dedicated_nodes + current_low_priority_nodes;
                 if !sum.is_finite() {
-                    return Err(de::Error::custom(
-                        "expected usableNodeCount to be given: its default, \
-                         currentDedicatedNodes + currentLowPriorityNodes, is not finite here",
-                    ));
+                    return Err("expected usableNodeCount to be given: its default, \
+                         currentDedicatedNodes + currentLowPriorityNodes, is not finite here"
+                        .to_string());
                 }
                 sum
             }
         };
         Ok(PoolState {
-            target_dedicated_nodes: target_dedicated_nodes.unwrap_or(0.0),
-            target_low_priority_nodes: target_low_priority_nodes.unwrap_or(0.0),
+            target_dedicated_nodes: given(raw.target_dedicated_nodes).unwrap_or(0.0),
+            target_low_priority_nodes: given(raw.target_low_priority_nodes).unwrap_or(0.0),
             current_dedicated_nodes,
             current_low_priority_nodes,
-            task_slots_per_node: task_slots_per_node.unwrap_or(1.0),
+            task_slots_per_node: given(raw.task_slots_per_node).unwrap_or(1.0),
             usable_node_count,
         })
     }
 }
+
+/// One metric's series, in either form.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawSeries {
+    start: Given<Rfc3339Time>,
+    period: Given<Period>,
+    values: Given<Vec<MaybeFinite>>,
+    samples: Given<Samples>,
+}
+
+impl FromObject for SampleHistory {
+    type Raw = RawSeries;
+    const EXPECTING: &'static str = "a metric series object: {\"start\", \"period\", \"values\"} \
+         or {\"samples\", \"period\"}";
+
+    fn from_raw(raw: RawSeries) -> Result<SampleHistory, String> {
+        let (start, values) = (raw.start.0, raw.values.0);
+        let period = raw.period.0.map_or(DEFAULT_PERIOD, |p| p.0);
+        if let Some(samples) = raw.samples.0 {
+            let mut regular: Vec<&str> = Vec::new();
+            if start.is_some() {
+                regular.push("`start`");
+            }
+            if values.is_some() {
+                regular.push("`values`");
+            }
+            if !regular.is_empty() {
+                return Err(format!(
+                    "expected either the explicit form (`samples`, `period`) or the regular \
+                     form (`start`, `period`, `values`), found `samples` with {}",
+                    regular.join(" and ")
+                ));
+            }
+            // `Samples` has already refused duplicate times.
+            return SampleHistory::from_samples(period, samples.0)
+                .map_err(|time| format!("two samples at {}", rfc3339(time)));
+        }
+        match (start, values) {
+            (None, None) => Ok(SampleHistory {
+                period,
+                ..SampleHistory::default()
+            }),
+            (None, Some(_)) => Err("missing field `start`".to_string()),
+            (Some(_), None) => Err("missing field `values`".to_string()),
+            (Some(start), Some(values)) => regular_history(start.0, period, &values),
+        }
+    }
+}
+
+/// The history of a regular series: value `i` at `start + i * period`, nulls skipped.
+/// Every slot, null or not, must fall within the years 1 to 9999.
+fn regular_history(
+    start: Timestamp,
+    period: Interval,
+    values: &[MaybeFinite],
+) -> Result<SampleHistory, String> {
+    if let Some(last) = values.len().checked_sub(1) {
+        let end = i64::try_from(last)
+            .ok()
+            .and_then(|i| i.checked_mul(period.ticks()))
+            .and_then(|offset| start.ticks().checked_add(offset))
+            .and_then(Timestamp::from_ticks);
+        if end.is_none() {
+            return Err(format!(
+                "expected a series that ends by {}, found values[{last}] at {} + {last} * {}",
+                Timestamp::from_ticks(MAX_TIMESTAMP_TICKS).map_or_else(String::new, rfc3339),
+                rfc3339(start),
+                iso8601_duration(period),
+            ));
+        }
+    }
+    let count = values.iter().filter(|v| v.0.is_some()).count();
+    let mut times = Vec::with_capacity(count);
+    let mut kept = Vec::with_capacity(count);
+    let mut ticks = start.ticks();
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            // Cannot overflow: the last slot was checked above and slots increase.
+            ticks = ticks.saturating_add(period.ticks());
+        }
+        if let Some(value) = value.0
+            && let Some(time) = Timestamp::from_ticks(ticks)
+        {
+            times.push(time);
+            kept.push(value);
+        }
+    }
+    Ok(SampleHistory {
+        period,
+        times,
+        values: kept,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSample {
+    time: SampleTime,
+    value: Finite,
+}
+
+/// One `{time, value}` sample.
+struct Sample(Timestamp, f64);
+
+impl FromObject for Sample {
+    type Raw = RawSample;
+    const EXPECTING: &'static str = "a sample object {\"time\": ..., \"value\": ...}";
+
+    fn from_raw(raw: RawSample) -> Result<Sample, String> {
+        Ok(Sample(raw.time.0, raw.value.0))
+    }
+}
+
+// --- metrics: keys with or without their `$`, each metric once ---------------------------
+
+/// The `metrics` object, as histories.
+struct Metrics(MetricHistories);
+
+impl<'de> Deserialize<'de> for Metrics {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MetricsVisitor)
+    }
+}
+
+struct MetricsVisitor;
+
+impl<'de> Visitor<'de> for MetricsVisitor {
+    type Value = Metrics;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of metric series keyed by metric name")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Metrics, A::Error> {
+        let mut histories = MetricHistories::default();
+        let mut spellings: [Option<String>; METRIC_COUNT] = Default::default();
+        while let Some(metric) = map.next_key_seed(MetricKey {
+            spellings: &mut spellings,
+        })? {
+            let series: Object<SampleHistory> = map.next_value()?;
+            histories.set(metric, series.0);
+        }
+        Ok(Metrics(histories))
+    }
+}
+
+/// A metric name with or without its `$`, not given before (under either spelling).
+struct MetricKey<'a> {
+    spellings: &'a mut [Option<String>; METRIC_COUNT],
+}
+
+impl<'de> DeserializeSeed<'de> for MetricKey<'_> {
+    type Value = Metric;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Metric, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        let bare = name.strip_prefix('$').unwrap_or(&name);
+        let Some(metric) = Metric::ALL.into_iter().find(|m| &m.name()[1..] == bare) else {
+            return Err(de::Error::custom(unknown_metric_message(&name)));
+        };
+        let slot = &mut self.spellings[metric.index()];
+        if let Some(earlier) = slot {
+            return Err(de::Error::custom(if *earlier == name {
+                format!("duplicate metric {}", quote(&name))
+            } else {
+                format!(
+                    "duplicate metric {}: {} and {} name the same metric",
+                    metric.name(),
+                    quote(earlier),
+                    quote(&name)
+                )
+            }));
+        }
+        *slot = Some(name);
+        Ok(metric)
+    }
+}
+
+fn unknown_metric_message(name: &str) -> String {
+    let known: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+    let mut message = format!("unknown metric {}", quote(name));
+    match suggest_metric(name) {
+        Some((metric, true)) => message.push_str(&format!(
+            " (did you mean \"{}\"? metric names are case-sensitive)",
+            metric.name()
+        )),
+        Some((metric, false)) => {
+            message.push_str(&format!(" (did you mean \"{}\"?)", metric.name()));
+        }
+        None => {}
+    }
+    message.push_str(&format!(
+        "; expected one of {}, with or without the `$`",
+        known.join(", ")
+    ));
+    message
+}
+
+/// The metric `name` was probably meant to be, and whether it differs only by case.
+/// Names are compared as written, with or without the `$`.
+fn suggest_metric(name: &str) -> Option<(Metric, bool)> {
+    let dollar = name.starts_with('$');
+    let spelt = |metric: Metric| {
+        if dollar {
+            metric.name()
+        } else {
+            &metric.name()[1..]
+        }
+    };
+    let found = crate::suggest::suggest(name, Metric::ALL.into_iter().map(spelt))?;
+    let metric = Metric::ALL.into_iter().find(|&m| spelt(m) == found)?;
+    Some((metric, found.eq_ignore_ascii_case(name)))
+}
+
+// --- samples: each time once ---------------------------------------------------------------
+
+thread_local! {
+    /// The times of the `samples` list being read, with the index of the sample that gave
+    /// each, so that a second sample at a time is refused at its `time`.
+    static SAMPLE_TIMES: RefCell<Option<HashMap<Timestamp, usize>>> = const { RefCell::new(None) };
+}
+
+/// The `samples` list of an explicit series.
+struct Samples(Vec<(Timestamp, f64)>);
+
+impl<'de> Deserialize<'de> for Samples {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(SamplesVisitor)
+    }
+}
+
+struct SamplesVisitor;
+
+/// Clears [`SAMPLE_TIMES`] when a list is read, whether it was read through or not.
+struct SampleTimesGuard;
+
+impl Drop for SampleTimesGuard {
+    fn drop(&mut self) {
+        SAMPLE_TIMES.with(|times| times.borrow_mut().take());
+    }
+}
+
+impl<'de> Visitor<'de> for SamplesVisitor {
+    type Value = Samples;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of {\"time\": ..., \"value\": ...} samples")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Samples, A::Error> {
+        let hint = seq.size_hint().unwrap_or(0).min(1 << 16);
+        SAMPLE_TIMES.with(|times| *times.borrow_mut() = Some(HashMap::with_capacity(hint)));
+        let _clear = SampleTimesGuard;
+        let mut samples = Vec::with_capacity(hint);
+        while let Some(Object(Sample(time, value))) = seq.next_element()? {
+            samples.push((time, value));
+        }
+        Ok(Samples(samples))
+    }
+}
+
+/// A sample's time, refused if an earlier sample of the list has it.
+struct SampleTime(Timestamp);
+
+impl<'de> Deserialize<'de> for SampleTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Text {
+            expecting: RFC3339_EXPECTED,
+            parse: |v| {
+                let time = parse_rfc3339(v)?;
+                let earlier = SAMPLE_TIMES.with(|times| {
+                    let mut times = times.borrow_mut();
+                    let times = times.as_mut()?;
+                    let index = times.len();
+                    let earlier = times.get(&time).copied();
+                    times.entry(time).or_insert(index);
+                    earlier
+                });
+                match earlier {
+                    Some(earlier) => Err(format!(
+                        "expected at most one sample per time, found a second sample at {} \
+                         (the first is samples[{earlier}])",
+                        rfc3339(time)
+                    )),
+                    None => Ok(time),
+                }
+            },
+        };
+        deserializer.deserialize_str(text).map(SampleTime)
+    }
+}
+
+// --- the leaves --------------------------------------------------------------------------
 
 /// A finite number (integers are converted).
 struct Finite(f64);
@@ -499,10 +682,8 @@ impl<'de> Deserialize<'de> for Finite {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer
             .deserialize_f64(NumberVisitor { null_ok: false })
-            .map(|x| {
-                // NumberVisitor without null_ok never yields None.
-                Finite(x.unwrap_or(0.0))
-            })
+            // Without null_ok the visitor never gives None.
+            .map(|x| Finite(x.unwrap_or(0.0)))
     }
 }
 
@@ -588,27 +769,36 @@ impl<'de> Visitor<'de> for SeedVisitor {
     }
 }
 
+/// A string read by a parser whose errors already read "expected ..., found ...".
+struct Text<T> {
+    expecting: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+}
+
+impl<'de, T> Visitor<'de> for Text<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        (self.parse)(v).map_err(E::custom)
+    }
+}
+
+const RFC3339_EXPECTED: &str = "an RFC 3339 time string such as \"2025-04-24T11:34:37Z\"";
+
 /// An RFC 3339 instant in the years 1 to 9999 with at most 7 fractional digits.
 struct Rfc3339Time(Timestamp);
 
 impl<'de> Deserialize<'de> for Rfc3339Time {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(TimeVisitor).map(Rfc3339Time)
-    }
-}
-
-struct TimeVisitor;
-
-impl<'de> Visitor<'de> for TimeVisitor {
-    type Value = Timestamp;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an RFC 3339 time string such as \"2025-04-24T11:34:37Z\"")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
-        // The parser's message already reads "expected ..., found ...".
-        parse_rfc3339(v).map_err(E::custom)
+        let text = Text {
+            expecting: RFC3339_EXPECTED,
+            parse: parse_rfc3339,
+        };
+        deserializer.deserialize_str(text).map(Rfc3339Time)
     }
 }
 
@@ -617,29 +807,17 @@ struct Period(Interval);
 
 impl<'de> Deserialize<'de> for Period {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(PeriodVisitor).map(Period)
-    }
-}
-
-struct PeriodVisitor;
-
-impl<'de> Visitor<'de> for PeriodVisitor {
-    type Value = Interval;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an ISO 8601 duration string such as \"PT30S\"")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Interval, E> {
-        match parse_iso8601_duration(v) {
-            Ok(period) if period.ticks() > 0 => Ok(period),
-            Ok(_) => Err(E::custom(format_args!(
-                "expected a positive period such as \"PT30S\", found {}",
-                quote(v)
-            ))),
-            // The parser's message already reads "expected ..., found ...".
-            Err(why) => Err(E::custom(why)),
-        }
+        let text = Text {
+            expecting: "an ISO 8601 duration string such as \"PT30S\"",
+            parse: |v| match parse_iso8601_duration(v)? {
+                period if period.ticks() > 0 => Ok(period),
+                _ => Err(format!(
+                    "expected a positive period such as \"PT30S\", found {}",
+                    quote(v)
+                )),
+            },
+        };
+        deserializer.deserialize_str(text).map(Period)
     }
 }
 
@@ -654,445 +832,8 @@ fn quote(text: &str) -> String {
     }
 }
 
-/// A field name among `fields`, refusing unknown names and names in `seen` (a bit set).
-struct FieldSeed {
-    fields: &'static [&'static str],
-    seen: u32,
-}
-
-impl<'de> DeserializeSeed<'de> for FieldSeed {
-    type Value = usize;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
-        deserializer.deserialize_identifier(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FieldSeed {
-    type Value = usize;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a field name")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
-        match self.fields.iter().position(|&field| field == v) {
-            Some(i) if self.seen & (1 << i) != 0 => Err(E::duplicate_field(self.fields[i])),
-            Some(i) => Ok(i),
-            None => Err(E::unknown_field(v, self.fields)),
-        }
-    }
-}
-
-/// The `metrics` object, as histories.
-struct RawMetrics(MetricHistories);
-
-impl<'de> Deserialize<'de> for RawMetrics {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(MetricsVisitor).map(RawMetrics)
-    }
-}
-
-struct MetricsVisitor;
-
-impl<'de> Visitor<'de> for MetricsVisitor {
-    type Value = MetricHistories;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object of metric series keyed by metric name")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetricHistories, A::Error> {
-        let mut histories = MetricHistories::default();
-        let mut spellings: [Option<String>; METRIC_COUNT] = Default::default();
-        while let Some(metric) = map.next_key_seed(MetricKeySeed {
-            spellings: &mut spellings,
-        })? {
-            let series: Series = map.next_value()?;
-            histories.set(metric, series.0);
-        }
-        Ok(histories)
-    }
-}
-
-/// A metric name with or without its `$`, not given before (under either spelling).
-struct MetricKeySeed<'a> {
-    spellings: &'a mut [Option<String>; METRIC_COUNT],
-}
-
-impl<'de> DeserializeSeed<'de> for MetricKeySeed<'_> {
-    type Value = Metric;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Metric, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for MetricKeySeed<'_> {
-    type Value = Metric;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a metric name")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Metric, E> {
-        let bare = v.strip_prefix('$').unwrap_or(v);
-        let Some(metric) = Metric::ALL.into_iter().find(|m| &m.name()[1..] == bare) else {
-            return Err(E::custom(unknown_metric_message(v)));
-        };
-        let slot = &mut self.spellings[metric.index()];
-        if let Some(earlier) = slot {
-            return Err(E::custom(if earlier == v {
-                format!("duplicate metric {}", quote(v))
-            } else {
-                format!(
-                    "duplicate metric {}: {} and {} name the same metric",
-                    metric.name(),
-                    quote(earlier),
-                    quote(v)
-                )
-            }));
-        }
-        *slot = Some(v.to_string());
-        Ok(metric)
-    }
-}
-
-fn unknown_metric_message(name: &str) -> String {
-    let known: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
-    let mut message = format!("unknown metric {}", quote(name));
-    match suggest_metric(name) {
-        Some((metric, true)) => message.push_str(&format!(
-            " (did you mean \"{}\"? metric names are case-sensitive)",
-            metric.name()
-        )),
-        Some((metric, false)) => {
-            message.push_str(&format!(" (did you mean \"{}\"?)", metric.name()));
-        }
-        None => {}
-    }
-    message.push_str(&format!(
-        "; expected one of {}, with or without the `$`",
-        known.join(", ")
-    ));
-    message
-}
-
-/// The metric `name` was probably meant to be, and whether it differs only by case.
-/// Names are compared as written, with or without the `$`.
-fn suggest_metric(name: &str) -> Option<(Metric, bool)> {
-    let dollar = name.starts_with('$');
-    let spelt = |metric: Metric| {
-        if dollar {
-            metric.name()
-        } else {
-            &metric.name()[1..]
-        }
-    };
-    let found = crate::suggest::suggest(name, Metric::ALL.into_iter().map(spelt))?;
-    let metric = Metric::ALL.into_iter().find(|&m| spelt(m) == found)?;
-    Some((metric, found.eq_ignore_ascii_case(name)))
-}
-
-/// One metric's series, in either form, as a history.
-struct Series(SampleHistory);
-
-const SERIES_FIELDS: &[&str] = &["start", "period", "values", "samples"];
-
-impl<'de> Deserialize<'de> for Series {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(SeriesVisitor).map(Series)
-    }
-}
-
-struct SeriesVisitor;
-
-impl<'de> Visitor<'de> for SeriesVisitor {
-    type Value = SampleHistory;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(
-            "a metric series object: {\"start\", \"period\", \"values\"} or \
-             {\"samples\", \"period\"}",
-        )
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SampleHistory, A::Error> {
-        let mut start: Option<Timestamp> = None;
-        let mut period: Option<Interval> = None;
-        let mut values: Option<Vec<Option<f64>>> = None;
-        let mut samples: Option<Vec<(Timestamp, f64)>> = None;
-        let mut seen = 0u32;
-        while let Some(field) = map.next_key_seed(FieldSeed {
-            fields: SERIES_FIELDS,
-            seen,
-        })? {
-            seen |= 1 << field;
-            match field {
-                0 => start = Some(map.next_value::<Rfc3339Time>()?.0),
-                1 => period = Some(map.next_value::<Period>()?.0),
-                2 => values = Some(map.next_value::<Values>()?.0),
-                _ => samples = Some(map.next_value_seed(SamplesSeed)?),
-            }
-        }
-        let period = period.unwrap_or(DEFAULT_PERIOD);
-        if let Some(samples) = samples {
-            let mut regular: Vec<&str> = Vec::new();
-            if start.is_some() {
-                regular.push("`start`");
-            }
-            if values.is_some() {
-                regular.push("`values`");
-            }
-            if !regular.is_empty() {
-                return Err(de::Error::custom(format_args!(
-                    "expected either the explicit form (`samples`, `period`) or the regular \
-                     form (`start`, `period`, `values`), found `samples` with {}",
-                    regular.join(" and ")
-                )));
-            }
-            // SamplesSeed has already refused duplicate times.
-            return SampleHistory::from_samples(period, samples).map_err(|time| {
-                de::Error::custom(format_args!("two samples at {}", rfc3339(time)))
-            });
-        }
-        match (start, values) {
-            (None, None) => Ok(SampleHistory {
-                period,
-                ..SampleHistory::default()
-            }),
-            (None, Some(_)) => Err(de::Error::missing_field("start")),
-            (Some(_), None) => Err(de::Error::missing_field("values")),
-            (Some(start), Some(values)) => regular_history(start, period, &values),
-        }
-    }
-}
-
-/// The history of a regular series: value `i` at `start + i * period`, nulls skipped.
-/// Every slot, null or not, must fall within the years 1 to 9999.
-fn regular_history<E: de::Error>(
-    start: Timestamp,
-    period: Interval,
-    values: &[Option<f64>],
-) -> Result<SampleHistory, E> {
-    if let Some(last) = values.len().checked_sub(1) {
-        let end = i64::try_from(last)
-            .ok()
-            .and_then(|i| i.checked_mul(period.ticks()))
-            .and_then(|offset| start.ticks().checked_add(offset))
-            .and_then(Timestamp::from_ticks);
-        if end.is_none() {
-            return Err(E::custom(format_args!(
-                "expected a series that ends by {}, found values[{last}] at {} + {last} * {}",
-                Timestamp::from_ticks(MAX_TIMESTAMP_TICKS).map_or_else(String::new, rfc3339),
-                rfc3339(start),
-                iso8601_duration(period),
-            )));
-        }
-    }
-    let count = values.iter().filter(|v| v.is_some()).count();
-    let mut times = Vec::with_capacity(count);
-    let mut kept = Vec::with_capacity(count);
-    let mut ticks = start.ticks();
-    for (i, value) in values.iter().enumerate() {
-        if i > 0 {
-            // Cannot overflow: the last slot was checked above and slots increase.
-            ticks = ticks.saturating_add(period.ticks());
-        }
-        if let Some(value) = *value
-            && let Some(time) = Timestamp::from_ticks(ticks)
-        {
-            times.push(time);
-            kept.push(value);
-        }
-    }
-    Ok(SampleHistory {
-        period,
-        times,
-        values: kept,
-    })
-}
-
-/// The `values` list of a regular series.
-struct Values(Vec<Option<f64>>);
-
-impl<'de> Deserialize<'de> for Values {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_seq(ValuesVisitor).map(Values)
-    }
-}
-
-struct ValuesVisitor;
-
-impl<'de> Visitor<'de> for ValuesVisitor {
-    type Value = Vec<Option<f64>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list of numbers and nulls")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Option<f64>>, A::Error> {
-        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
-        while let Some(MaybeFinite(value)) = seq.next_element()? {
-            values.push(value);
-        }
-        Ok(values)
-    }
-}
-
-/// The `samples` list of an explicit series, refusing two samples at one time.
-struct SamplesSeed;
-
-impl<'de> DeserializeSeed<'de> for SamplesSeed {
-    type Value = Vec<(Timestamp, f64)>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SamplesSeed {
-    type Value = Vec<(Timestamp, f64)>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list of {\"time\": ..., \"value\": ...} samples")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let hint = seq.size_hint().unwrap_or(0).min(1 << 16);
-        let mut samples = Vec::with_capacity(hint);
-        let mut first_index: HashMap<Timestamp, usize> = HashMap::with_capacity(hint);
-        while let Some(sample) = seq.next_element_seed(SampleSeed {
-            index: samples.len(),
-            first_index: &mut first_index,
-        })? {
-            samples.push(sample);
-        }
-        Ok(samples)
-    }
-}
-
-const SAMPLE_FIELDS: &[&str] = &["time", "value"];
-
-/// One `{time, value}` sample; `first_index` maps the times read so far to their index.
-struct SampleSeed<'a> {
-    index: usize,
-    first_index: &'a mut HashMap<Timestamp, usize>,
-}
-
-impl<'de> DeserializeSeed<'de> for SampleSeed<'_> {
-    type Value = (Timestamp, f64);
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SampleSeed<'_> {
-    type Value = (Timestamp, f64);
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a sample object {\"time\": ..., \"value\": ...}")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut time = None;
-        let mut value = None;
-        let mut seen = 0u32;
-        while let Some(field) = map.next_key_seed(FieldSeed {
-            fields: SAMPLE_FIELDS,
-            seen,
-        })? {
-            seen |= 1 << field;
-            if field == 0 {
-                time = Some(map.next_value_seed(SampleTimeSeed {
-                    index: self.index,
-                    first_index: &mut *self.first_index,
-                })?);
-            } else {
-                value = Some(map.next_value::<Finite>()?.0);
-            }
-        }
-        let time = time.ok_or_else(|| de::Error::missing_field("time"))?;
-        let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
-        Ok((time, value))
-    }
-}
-
-/// A sample's time, refused if an earlier sample of the list has it.
-struct SampleTimeSeed<'a> {
-    index: usize,
-    first_index: &'a mut HashMap<Timestamp, usize>,
-}
-
-impl<'de> DeserializeSeed<'de> for SampleTimeSeed<'_> {
-    type Value = Timestamp;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Timestamp, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SampleTimeSeed<'_> {
-    type Value = Timestamp;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        TimeVisitor.expecting(f)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
-        let time = TimeVisitor.visit_str(v)?;
-        if let Some(&earlier) = self.first_index.get(&time) {
-            return Err(E::custom(format_args!(
-                "expected at most one sample per time, found a second sample at {} (the first \
-                 is samples[{earlier}])",
-                rfc3339(time)
-            )));
-        }
-        self.first_index.insert(time, self.index);
-        Ok(time)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn push_keeps_a_history_sorted_unique_and_finite() {
-        let t = |s: i64| {
-            Timestamp::from_ticks(s * TICKS_PER_SECOND + 63_800_000_000 * TICKS_PER_SECOND).unwrap()
-        };
-        let mut history = SampleHistory::default();
-        history.push(t(0), 1.0).unwrap();
-        history.push(t(30), 2.0).unwrap();
-        assert_eq!(
-            history.push(t(30), 3.0),
-            Err(PushError::NotAfterLast {
-                time: t(30),
-                last: t(30)
-            })
-        );
-        assert!(matches!(
-            history.push(t(10), 3.0),
-            Err(PushError::NotAfterLast { .. })
-        ));
-        assert!(matches!(
-            history.push(t(60), f64::NAN),
-            Err(PushError::NotFinite { .. })
-        ));
-        assert_eq!(
-            (history.times.as_slice(), history.values.as_slice()),
-            (&[t(0), t(30)][..], &[1.0, 2.0][..])
-        );
-        history.push(t(60), 3.0).unwrap();
-        history.drop_before(t(30));
-        assert_eq!(history.times, vec![t(30), t(60)]);
-        assert_eq!(history.values, vec![2.0, 3.0]);
-        history.drop_before(t(0));
-        assert_eq!(history.len(), 2);
-        history.drop_before(t(90));
-        assert!(history.is_empty());
-    }
 
     #[test]
     fn a_snapshot_serialises_to_what_it_reads() {
@@ -1105,10 +846,10 @@ mod tests {
     }
 
     use super::*;
-    use crate::time::{TICKS_PER_DAY, TICKS_PER_MINUTE};
+    use crate::time::{TICKS_PER_DAY, TICKS_PER_MINUTE, TICKS_PER_SECOND};
 
     /// The contract's example, also a fixture for the CLI's tests.
-    const EXAMPLE: &str = include_str!("../tests/data/snapshots/example.json");
+    const EXAMPLE: &str = include_str!("../../tests/data/snapshots/example.json");
 
     fn ts(text: &str) -> Timestamp {
         parse_rfc3339(text).unwrap()
@@ -1244,22 +985,6 @@ mod tests {
         );
         assert_eq!(cpu.values, vec![1.0, -2.5, 3.0]);
         assert_eq!(cpu.period, Interval(60 * TICKS_PER_SECOND));
-    }
-
-    #[test]
-    fn from_samples_sorts_and_refuses_duplicates() {
-        let (a, b) = (ts("2025-01-01T00:00:00Z"), ts("2025-01-01T00:00:30Z"));
-        let h = SampleHistory::from_samples(DEFAULT_PERIOD, vec![(b, 2.0), (a, 1.0)]).unwrap();
-        assert_eq!(h.times, vec![a, b]);
-        assert_eq!(h.values, vec![1.0, 2.0]);
-        assert_eq!(
-            SampleHistory::from_samples(DEFAULT_PERIOD, vec![(b, 2.0), (a, 1.0), (b, 3.0)]),
-            Err(b)
-        );
-        let mut m = MetricHistories::default();
-        m.set(Metric::FailedTasks, h.clone());
-        assert_eq!(m.get(Metric::FailedTasks), &h);
-        assert_eq!(m.get(Metric::ActiveTasks), &SampleHistory::default());
     }
 
     #[test]
