@@ -136,7 +136,7 @@ impl CompiledFormula {
             let detail = format!("{}: {}", at(first.span.start as usize), first.message);
             // ...and `check` also reports what the checker finds in the statements that
             // parsed, so one run shows every mistake.
-            diagnostics.extend(check_what_parsed(
+            diagnostics.extend(check::recovery::check_what_parsed(
                 text,
                 &parsed.formula,
                 &parsed.errors,
@@ -157,7 +157,7 @@ impl CompiledFormula {
                 .with_help("combine statements, for example with '?:' or min()/max()");
             let mut diagnostics = vec![diagnostic];
             diagnostics.extend(check::check(&parsed.formula));
-            diagnostics.extend(check::checker::text_warnings(text));
+            diagnostics.extend(check::text_warnings(text));
             return Err(Rejection {
                 error: BatchError::new(
                     TOO_MANY_STATEMENTS.0,
@@ -263,43 +263,6 @@ impl CompiledFormula {
     }
 }
 
-/// The checker's diagnostics for the statements of a formula with syntax errors: every
-/// statement that parsed and is not too deep, knowing which names the others assign.
-fn check_what_parsed(
-    text: &str,
-    formula: &ast::Formula,
-    errors: &[parser::SyntaxError],
-    too_deep: &[nesting::TooDeep],
-) -> Vec<Diagnostic> {
-    // A statement around a lexical error parsed from what was left of it (`time(\"x\")`
-    // without its `\`): what the checker would say of it is a consequence, not news.
-    let mangled = |s: &ast::Statement| {
-        errors
-            .iter()
-            .any(|e| s.span.start <= e.span.start && e.span.start < s.span.end)
-    };
-    let mut recovery = check::checker::Recovery {
-        skip: too_deep.iter().map(|t| t.statement).collect(),
-        assigned: check::checker::assigned_by_broken_statements(text, formula),
-    };
-    for (index, statement) in formula.statements.iter().enumerate() {
-        if mangled(statement) {
-            recovery.skip.push(index);
-        }
-    }
-    for &index in &recovery.skip {
-        let statement = &formula.statements[index];
-        if let ast::StatementKind::Assign { target, .. } = &statement.kind {
-            recovery
-                .assigned
-                .push((statement.span.start, target.text.clone()));
-        }
-    }
-    let mut diagnostics = check::checker::check_recovered(formula, &recovery);
-    diagnostics.extend(check::checker::text_warnings(text));
-    diagnostics
-}
-
 /// The machine's clock as a timestamp.
 pub fn clock_now() -> Timestamp {
     Timestamp::from_datetime(chrono::Utc::now())
@@ -350,11 +313,11 @@ pub fn validate(text: &str, interval: Option<Interval>) -> Validation {
         Ok(f) => {
             let mut diagnostics = f.diagnostics;
             // What only the text shows (empty statements), kept out of the compile path.
-            diagnostics.extend(check::checker::text_warnings(text));
+            diagnostics.extend(check::text_warnings(text));
             // Lints look for likely mistakes in a formula that is right otherwise; next to
             // an error they would mostly echo it.
             if !diagnostics.iter().any(Diagnostic::is_error) {
-                diagnostics.extend(check::lint::lint(text, &f.ast));
+                diagnostics.extend(crate::lint::lint(text, &f.ast));
             }
             (None, diagnostics)
         }

@@ -93,6 +93,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod eval;
 pub mod format;
+pub mod lint;
 pub mod run;
 pub mod snapshot;
 mod suggest;

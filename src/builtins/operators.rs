@@ -454,7 +454,7 @@ mod tests {
         let crate::syntax::ast::StatementKind::Assign { value, .. } = &last.kind else {
             panic!("{text}: the last statement assigns x");
         };
-        let types = crate::check::checker::expression_types(&formula).of(value);
+        let types = crate::check::expression_types(&formula).of(value);
         let type_error = crate::check::check(&formula)
             .iter()
             .any(|d| d.code == crate::diagnostic::Code::OperatorType && d.span == value.span);

@@ -34,11 +34,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::checker::{self, ExprTypes, constant};
 use crate::builtins::types::TypeSet;
 use crate::builtins::{
     self, Aggregate, Field, Implementation, Method, Metric, PoolScalar, SystemVariable,
 };
+use crate::check::fold::{apply, fold, literal};
+use crate::check::{ExprTypes, expression_types};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::format::format_double;
 use crate::suggest::suggest;
@@ -57,7 +58,7 @@ const MAX_INDIRECTION: usize = 8;
 pub fn lint(text: &str, formula: &Formula) -> Vec<Diagnostic> {
     let mut linter = Linter {
         text,
-        types: checker::expression_types(formula),
+        types: expression_types(formula),
         definitions: BTreeMap::new(),
         diagnostics: Vec::new(),
     };
@@ -288,7 +289,7 @@ impl<'a> Linter<'a> {
 
     /// A number written in the formula, directly or in a variable.
     fn number(&self, e: &Expr) -> Option<f64> {
-        constant(self.resolve(e))
+        literal(self.resolve(e))
     }
 
     // --- conditions ---------------------------------------------------------------
@@ -583,7 +584,7 @@ impl<'a> Linter<'a> {
             && metric_of(receiver) == Some(Metric::CpuPercent)
             && Method::from_name(&method.text) == Some(Method::GetSample)
             && let [n] = args.as_slice()
-            && constant(n).is_some_and(|c| c.trunc() == 1.0)
+            && literal(n).is_some_and(|c| c.trunc() == 1.0)
         {
             self.warn(
                 Code::CpuSingleSample,
@@ -719,7 +720,7 @@ impl<'a> Linter<'a> {
                     BinaryOp::Mul => a.mul(b),
                     BinaryOp::Div => a.div(b),
                     _ => match (a.constant(), b.constant()) {
-                        (Some(x), Some(y)) => Num::exact(f64::from(logic(*op, x, y))),
+                        (Some(x), Some(y)) => apply(*op, x, y).map_or(Num::BOOL, Num::exact),
                         _ => Num::BOOL,
                     },
                 }
@@ -1293,53 +1294,6 @@ fn negate(op: BinaryOp) -> Option<BinaryOp> {
         BinaryOp::Ne => BinaryOp::Eq,
         _ => return None,
     })
-}
-
-/// A comparison or logical operator applied to two numbers (1 or 0).
-fn logic(op: BinaryOp, x: f64, y: f64) -> bool {
-    match op {
-        BinaryOp::Lt => x < y,
-        BinaryOp::Le => x <= y,
-        BinaryOp::Gt => x > y,
-        BinaryOp::Ge => x >= y,
-        BinaryOp::Eq => x == y,
-        BinaryOp::Ne => x != y,
-        BinaryOp::And => x != 0.0 && y != 0.0,
-        BinaryOp::Or => x != 0.0 || y != 0.0,
-        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => false,
-    }
-}
-
-/// The value of an expression made only of numbers: a constant condition.
-fn fold(e: &Expr) -> Option<f64> {
-    fold_at(e, 0)
-}
-
-fn fold_at(e: &Expr, depth: usize) -> Option<f64> {
-    if depth > MAX_NESTING_DEPTH {
-        return None;
-    }
-    match &e.kind {
-        ExprKind::Number(c) => Some(*c),
-        ExprKind::Unary { op, operand } => {
-            let x = fold_at(operand, depth + 1)?;
-            Some(match op {
-                UnaryOp::Neg => -x,
-                UnaryOp::Not => f64::from(x == 0.0),
-            })
-        }
-        ExprKind::Binary { op, lhs, rhs } => {
-            let (x, y) = (fold_at(lhs, depth + 1)?, fold_at(rhs, depth + 1)?);
-            Some(match op {
-                BinaryOp::Add => x + y,
-                BinaryOp::Sub => x - y,
-                BinaryOp::Mul => x * y,
-                BinaryOp::Div => x / y,
-                op => f64::from(logic(*op, x, y)),
-            })
-        }
-        _ => None,
-    }
 }
 
 /// `.weekday` compared with 7: the checker's `BS0503` says it better.
