@@ -14,7 +14,7 @@ use std::hint::black_box;
 
 use batchscale::AutoScaleRun;
 use batchscale::builtins::Metric;
-use batchscale::format::{format_double, format_target};
+use batchscale::doubles::{format_double, format_target};
 use batchscale::snapshot::{SampleHistory, Snapshot};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -11,7 +11,7 @@
 //! so that a report can show what the formula asked for.
 
 use crate::builtins::DeallocationOption;
-use crate::eval::interpreter::Outcome;
+use crate::eval::outcome::Outcome;
 use crate::eval::value::Value;
 
 /// The targets and deallocation option a successful run leaves.

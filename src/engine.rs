@@ -4,9 +4,11 @@
 use crate::check;
 use crate::decision::Decision;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::eval::compile::{self, Program, Slot};
-use crate::eval::interpreter::{self, Outcome};
-use crate::run::{self, AutoScaleRun, BatchError};
+use crate::eval::compile;
+use crate::eval::interpreter;
+use crate::eval::outcome::Outcome;
+use crate::eval::program::{Program, Slot};
+use crate::results::{self, AutoScaleRun, BatchError};
 use crate::snapshot::Snapshot;
 use crate::syntax::ast;
 use crate::syntax::nesting;
@@ -69,7 +71,7 @@ pub struct Evaluation {
     /// What the service would return.
     pub run: AutoScaleRun,
     /// Where each variable's `name=value` lies in `run.results`.
-    pairs: Vec<run::PairSpan>,
+    pairs: Vec<results::PairSpan>,
     /// Where the error that ended the run happened.
     pub error_span: Option<Span>,
     /// What this run did that deserves a look (run-time warnings).
@@ -173,7 +175,7 @@ impl CompiledFormula {
             text: text.to_string(),
             lines,
             ast: parsed.formula,
-            results_order: run::user_slots_in_results_order(&program),
+            results_order: results::user_slots_in_results_order(&program),
             program,
             diagnostics,
         })
@@ -226,7 +228,7 @@ impl CompiledFormula {
         // writes its results without growing the buffer.
         let mut results = String::with_capacity(96 + 24 * self.results_order.len());
         let mut pairs = Vec::with_capacity(3 + self.results_order.len());
-        run::write_results(
+        results::write_results(
             &self.program,
             &self.results_order,
             &outcome,
@@ -235,7 +237,7 @@ impl CompiledFormula {
         );
         let error = outcome.error.as_ref().map(|e| {
             let p = self.line_col(e.span.start as usize);
-            run::run_error(e.kind, (p.line, p.column), &e.detail)
+            results::run_error(e.kind, (p.line, p.column), &e.detail)
         });
         let warnings = outcome
             .warnings

@@ -44,11 +44,11 @@
 //! ```
 //!
 //! A caller that evaluates many times and wants values rather than text (a simulation, a
-//! sweep over snapshots) evaluates into one reused [`eval::interpreter::Outcome`]; a
+//! sweep over snapshots) evaluates into one reused [`eval::outcome::Outcome`]; a
 //! formula of doubles then evaluates without allocating:
 //!
 //! ```
-//! use batchscale::eval::interpreter::Outcome;
+//! use batchscale::eval::outcome::Outcome;
 //! use batchscale::eval::value::Value;
 //! use batchscale::time::Timestamp;
 //! use batchscale::{CompiledFormula, Snapshot};
@@ -90,11 +90,11 @@ pub mod builtins;
 pub mod check;
 pub mod decision;
 pub mod diagnostic;
+pub mod doubles;
 pub mod engine;
 pub mod eval;
-pub mod format;
 pub mod lint;
-pub mod run;
+pub mod results;
 pub mod snapshot;
 mod suggest;
 pub mod syntax;
@@ -108,8 +108,8 @@ pub use engine::{
     MAX_STATEMENTS, MIN_INTERVAL, Rejection, Validation, check_interval, evaluate_auto_scale,
     validate,
 };
-pub use eval::interpreter::Outcome;
-pub use run::{AutoScaleRun, BatchError};
+pub use eval::outcome::Outcome;
+pub use results::{AutoScaleRun, BatchError};
 pub use snapshot::{MetricHistories, PoolState, PushError, SampleHistory, Snapshot, SnapshotError};
 pub use time::{Interval, Timestamp};
 

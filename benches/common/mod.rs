@@ -9,8 +9,8 @@ pub mod peers;
 use std::time::Duration;
 
 use batchscale::CompiledFormula;
+use batchscale::Outcome;
 use batchscale::builtins::Metric;
-use batchscale::eval::interpreter::Outcome;
 use batchscale::eval::value::Value;
 use batchscale::snapshot::{SampleHistory, Snapshot};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};

@@ -318,7 +318,7 @@ pub fn percentile(values: &[f64], p: f64) -> Result<f64, BuiltinError> {
     if !(0.0..=100.0).contains(&p) {
         return Err(format!(
             "percentile: the percentage must be between 0 and 100, got {}",
-            crate::format::format_double(p)
+            crate::doubles::format_double(p)
         ));
     }
     if values.is_empty() {

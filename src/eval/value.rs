@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::builtins::DeallocationOption;
 use crate::builtins::types::Type;
-use crate::format;
+use crate::doubles;
 use crate::time::{Interval, Timestamp};
 
 /// A value a formula computes. Small and cheap to clone: vectors and strings are shared.
@@ -46,14 +46,14 @@ impl Value {
     /// [`Value::to_results_text`], appended to `out`.
     pub fn write_results_text(&self, out: &mut String) {
         match self {
-            Value::Double(x) => format::write_double(out, *x),
+            Value::Double(x) => doubles::write_double(out, *x),
             Value::DoubleVec(v) => {
                 out.push('[');
                 for (i, x) in v.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
-                    format::write_double(out, *x);
+                    doubles::write_double(out, *x);
                 }
                 out.push(']');
             }

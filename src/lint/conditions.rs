@@ -7,7 +7,7 @@ use crate::builtins::types::TypeSet;
 use crate::builtins::{self, Field, Implementation, Method, Metric, SystemVariable};
 use crate::check::fold::fold;
 use crate::diagnostic::Code;
-use crate::format::format_double;
+use crate::doubles::format_double;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind};
 use crate::syntax::nesting::MAX_NESTING_DEPTH;
 

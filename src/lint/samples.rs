@@ -22,7 +22,7 @@ use crate::builtins::types::TypeSet;
 use crate::builtins::{Method, Metric};
 use crate::check::fold::literal;
 use crate::diagnostic::Code;
-use crate::format::format_double;
+use crate::doubles::format_double;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::syntax::nesting::MAX_NESTING_DEPTH;
 

@@ -7,7 +7,7 @@ use crate::builtins::types::TypeSet;
 use crate::builtins::{self, Aggregate, Implementation, Method, SystemVariable};
 use crate::check::fold::apply;
 use crate::diagnostic::Code;
-use crate::format::format_double;
+use crate::doubles::format_double;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Formula, StatementKind, UnaryOp};
 use crate::syntax::nesting::MAX_NESTING_DEPTH;
 use crate::syntax::span::Span;

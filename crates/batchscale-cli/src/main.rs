@@ -246,7 +246,7 @@ fn check(paths: &[String], interval: Option<&str>, format: Format) -> Result<Exi
 /// it has syntax errors, or with `--check` if formatting would change it.
 fn fmt(path: &str, check: bool) -> Result<ExitCode, UsageError> {
     let (name, text) = read_formula(path)?;
-    let formatted = match batchscale::syntax::printer::format(&text) {
+    let formatted = match batchscale::syntax::fmt::format(&text) {
         Ok(formatted) => formatted,
         Err(diagnostics) => {
             render::emit(&render::Files::new(&name, &text), &diagnostics, color());

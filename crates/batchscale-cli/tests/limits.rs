@@ -9,8 +9,8 @@
 use std::process::Command;
 
 use batchscale::snapshot::Snapshot;
+use batchscale::syntax::fmt;
 use batchscale::syntax::nesting::MAX_NESTING_DEPTH;
-use batchscale::syntax::printer;
 use batchscale::time::Timestamp;
 use batchscale::{CompiledFormula, validate};
 
@@ -100,7 +100,7 @@ fn the_deepest_formula_of_each_shape_is_refused_or_evaluated_never_overflows() {
                     Err(r) => Err(r),
                 };
                 let _ = validate(&text, None);
-                (outcome, printer::format(&text))
+                (outcome, fmt::format(&text))
             }
         });
         match (shape, outcome) {
@@ -178,7 +178,7 @@ fn formulas_at_the_nesting_limit_run_on_a_2_mib_stack() {
             let _ = compiled.diagnostics();
             let _ = format!("{:?}", compiled.ast());
             let cloned = compiled.clone();
-            let formatted = printer::format(&text).unwrap();
+            let formatted = fmt::format(&text).unwrap();
             assert!(CompiledFormula::new(&formatted).is_ok(), "{shape}");
             cloned.evaluate_at(&Snapshot::default(), now()).run
         });

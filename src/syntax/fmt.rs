@@ -21,7 +21,7 @@
 //! parsing the input, spans aside. A formula with syntax errors is refused with them.
 //!
 //! ```
-//! use batchscale::syntax::printer::format;
+//! use batchscale::syntax::fmt::format;
 //!
 //! let text = "// scale on CPU\n$TargetDedicatedNodes=(min(2,((3)))+4 )*5;;x=a?b:c // done";
 //! assert_eq!(

@@ -4,10 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::builtins::{Target, target_name};
-use crate::eval::compile::{Program, Slot};
-use crate::eval::interpreter::{Outcome, RunErrorKind};
+use crate::doubles;
+use crate::eval::outcome::{Outcome, RunErrorKind};
+use crate::eval::program::{Program, Slot};
 use crate::eval::value::Value;
-use crate::format;
 
 /// The result of one evaluation, as the REST API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,7 +181,7 @@ pub fn write_results(
 /// A target prints truncated toward zero in plain digits, as the service applies it [seen].
 fn write_target(out: &mut String, value: &Value) {
     match value {
-        Value::Double(x) if x.is_finite() => format::write_target(out, *x),
+        Value::Double(x) if x.is_finite() => doubles::write_target(out, *x),
         other => other.write_results_text(out),
     }
 }

@@ -287,7 +287,7 @@ mod tests {
         cases.extend((0..=60).map(|k| 2f64.powi(k)));
         cases.extend((0..=60).map(|k| -(2f64.powi(k) - 1.0)));
         // Bit patterns from a fixed SplitMix64 sequence: every exponent and sign.
-        let mut rng = crate::eval::interpreter::SplitMix64(0x5eed);
+        let mut rng = crate::eval::random::SplitMix64(0x5eed);
         for _ in 0..200_000 {
             let z = rng.next_u64();
             cases.push(f64::from_bits(z));
