@@ -13,10 +13,10 @@ mod common;
 use std::hint::black_box;
 
 use batchscale::AutoScaleRun;
-use batchscale::builtins::Metric;
-use batchscale::doubles::{format_double, format_target};
-use batchscale::snapshot::{SampleHistory, Snapshot};
+use batchscale::Metric;
+use batchscale::internals::doubles::{format_double, format_target};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
+use batchscale::{SampleHistory, Snapshot};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// 24 hours of samples every 30 s.

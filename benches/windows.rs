@@ -8,9 +8,9 @@ mod common;
 
 use std::hint::black_box;
 
-use batchscale::builtins::Metric;
-use batchscale::snapshot::{SampleHistory, Snapshot};
+use batchscale::Metric;
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
+use batchscale::{SampleHistory, Snapshot};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };

@@ -16,13 +16,15 @@ use crate::syntax::parser;
 use crate::syntax::span::{LineCol, LineIndex, Span, utf16_len};
 use crate::time::{Interval, TICKS_PER_HOUR, TICKS_PER_MINUTE, Timestamp};
 
-/// At most this many characters (UTF-16 code units) [doc].
+/// At most this many characters (UTF-16 code units) \[doc\].
 pub const MAX_FORMULA_LENGTH: usize = 8192;
-/// At most this many statements [doc]; empty statements do not count [decided].
+/// At most this many statements \[doc\]; empty statements do not count \[decided\].
 pub const MAX_STATEMENTS: usize = 100;
-/// The evaluation interval's bounds [doc] and default.
+/// The evaluation interval's bounds \[doc\] and default.
 pub const MIN_INTERVAL: Interval = Interval(5 * TICKS_PER_MINUTE);
+/// The evaluation interval's upper bound \[doc\]: 168 hours.
 pub const MAX_INTERVAL: Interval = Interval(168 * TICKS_PER_HOUR);
+/// The evaluation interval when none is given: 15 minutes.
 pub const DEFAULT_INTERVAL: Interval = Interval(15 * TICKS_PER_MINUTE);
 
 const SYNTAX_ERROR: (&str, &str) = (
@@ -48,7 +50,9 @@ const INVALID_INTERVAL: (&str, &str) = (
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{error}")]
 pub struct Rejection {
+    /// The Batch error the service answers with.
     pub error: BatchError,
+    /// Every diagnostic: all syntax errors, then what the checker finds in the statements that parsed.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -101,8 +105,8 @@ pub fn position_text(p: LineCol) -> String {
 
 impl CompiledFormula {
     /// Validates a formula as the service does on add/enable (length, then syntax, then
-    /// the statement count [decided]) and compiles it. Type errors and undefined names do
-    /// not reject a formula: the service reports them when the statement runs [seen]; they
+    /// the statement count \[decided\]) and compiles it. Type errors and undefined names do
+    /// not reject a formula: the service reports them when the statement runs \[seen\]; they
     /// are in [`CompiledFormula::diagnostics`].
     pub fn new(text: &str) -> Result<CompiledFormula, Rejection> {
         let lines = LineIndex::new(text);
@@ -187,7 +191,7 @@ impl CompiledFormula {
     }
 
     /// The syntax tree.
-    pub fn ast(&self) -> &ast::Formula {
+    pub(crate) fn ast(&self) -> &ast::Formula {
         &self.ast
     }
 
@@ -209,7 +213,7 @@ impl CompiledFormula {
     }
 
     /// The compiled program the interpreter runs.
-    pub fn program(&self) -> &Program {
+    pub(crate) fn program(&self) -> &Program {
         &self.program
     }
 
@@ -297,6 +301,7 @@ pub fn evaluate_auto_scale(text: &str, snapshot: &Snapshot) -> Result<AutoScaleR
 pub struct Validation {
     /// The Batch error the service would reject the request with, if any.
     pub rejection: Option<BatchError>,
+    /// Every diagnostic, errors first in source order, then warnings.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -345,7 +350,7 @@ pub fn validate(text: &str, interval: Option<Interval>) -> Validation {
     }
 }
 
-/// The evaluation interval must lie in 5 minutes .. 168 hours [doc].
+/// The evaluation interval must lie in 5 minutes .. 168 hours \[doc\].
 pub fn check_interval(interval: Interval) -> Result<(), BatchError> {
     if (MIN_INTERVAL..=MAX_INTERVAL).contains(&interval) {
         return Ok(());
@@ -358,4 +363,16 @@ pub fn check_interval(interval: Interval) -> Result<(), BatchError> {
             crate::time::print::format_interval(interval)
         )),
     ))
+}
+
+/// Formats a formula's text in the canonical layout, keeping its comments (what
+/// `batchscale fmt` prints). `Err` holds every syntax error.
+pub fn format_formula(text: &str) -> Result<String, Vec<Diagnostic>> {
+    crate::syntax::fmt::format(text)
+}
+
+/// The length of a formula as the service counts it, against [`MAX_FORMULA_LENGTH`]: in
+/// UTF-16 code units.
+pub fn formula_length(text: &str) -> usize {
+    utf16_len(text)
 }

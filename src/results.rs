@@ -22,15 +22,22 @@ pub struct AutoScaleRun {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The error of a failed evaluation (REST shape).
 pub struct AutoScaleRunError {
+    /// `InsufficientSampleData` or `AutoScalingFormulaEvaluationError`.
     pub code: String,
+    /// The code's fixed sentence.
     pub message: String,
+    /// One `Message` value: `Line L, Col C: ...`.
     pub values: Vec<NameValuePair>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A `{name, value}` pair of an [`AutoScaleRunError`].
 pub struct NameValuePair {
+    /// The name (`Message`).
     pub name: String,
+    /// The value.
     pub value: String,
 }
 
@@ -49,24 +56,34 @@ pub const EVALUATION_ERROR: (&str, &str) = (
 /// The error the service answers a rejected request with (REST shape).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchError {
+    /// The Batch error code, such as `AutoScalingFormulaSyntaxError`.
     pub code: String,
+    /// The code's fixed sentence.
     pub message: ErrorMessage,
+    /// One `Message` value, `Line L, Col C: ...`, when there is a place to name.
     pub values: Vec<KeyValuePair>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The `message` of a [`BatchError`].
 pub struct ErrorMessage {
+    /// Always `en-US`.
     pub lang: String,
+    /// The sentence.
     pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A `{key, value}` pair of a [`BatchError`].
 pub struct KeyValuePair {
+    /// The key (`Message`).
     pub key: String,
+    /// The value.
     pub value: String,
 }
 
 impl BatchError {
+    /// A Batch error with its code, sentence and, if given, its `Message` detail.
     pub fn new(code: &str, message: &str, detail: Option<String>) -> BatchError {
         BatchError {
             code: code.to_string(),
@@ -125,7 +142,7 @@ impl PairSpan {
 }
 
 /// The user variables' slots in results order: ordinal order of their full names
-/// (section 8.1) [seen]. Fixed for a program, so worked out once.
+/// (section 8.1) \[seen\]. Fixed for a program, so worked out once.
 pub fn user_slots_in_results_order(program: &Program) -> Vec<Slot> {
     let mut user = program.user_slots.clone();
     user.sort_by(|&a, &b| {
@@ -137,7 +154,7 @@ pub fn user_slots_in_results_order(program: &Program) -> Vec<Slot> {
 
 /// Writes the `results` string into `out`: the three targets first, then every assigned
 /// user variable (`user_order`, from [`user_slots_in_results_order`]), as `name=value`
-/// joined by `;` (section 8.1) [seen]. Where each pair lies goes into `pairs`.
+/// joined by `;` (section 8.1) \[seen\]. Where each pair lies goes into `pairs`.
 pub fn write_results(
     program: &Program,
     user_order: &[Slot],
@@ -178,7 +195,7 @@ pub fn write_results(
     }
 }
 
-/// A target prints truncated toward zero in plain digits, as the service applies it [seen].
+/// A target prints truncated toward zero in plain digits, as the service applies it \[seen\].
 fn write_target(out: &mut String, value: &Value) {
     match value {
         Value::Double(x) if x.is_finite() => doubles::write_target(out, *x),

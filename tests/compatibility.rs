@@ -1,9 +1,9 @@
 //! COMPATIBILITY.md lists every [decided] rule with the tests that pin it. These tests keep
 //! it honest: every test it names exists, and the few rules pinned only here are tested.
 
-use batchscale::engine::{check_interval, validate};
 use batchscale::time::{Interval, TICKS_PER_HOUR, TICKS_PER_MINUTE};
 use batchscale::{CompiledFormula, Snapshot};
+use batchscale::{check_interval, validate};
 
 const DOC: &str = include_str!("../COMPATIBILITY.md");
 

@@ -1933,7 +1933,7 @@ fn run_timestamp_keeps_seven_fraction_digits_without_trailing_zeros() {
 
 #[test]
 fn evaluate_at_sets_the_evaluation_instant() {
-    let now = batchscale::time::parse::parse_rfc3339("2023-02-03T04:05:06Z").expect("a time");
+    let now = batchscale::internals::time::parse_rfc3339("2023-02-03T04:05:06Z").expect("a time");
     let evaluation = compile("t = time();").evaluate_at(&snapshot(EMPTY_POOL), now);
     assert_eq!(evaluation.run.timestamp, "2023-02-03T04:05:06Z");
     assert!(

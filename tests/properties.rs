@@ -25,16 +25,16 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use batchscale::builtins::Metric;
-use batchscale::eval::{compile, interpreter};
-use batchscale::snapshot::{MetricHistories, PoolState, SampleHistory, Snapshot};
-use batchscale::syntax::ast::{
+use batchscale::Metric;
+use batchscale::internals::eval::{compile, interpreter};
+use batchscale::internals::syntax::ast::{
     BinaryOp, Expr, ExprKind, Formula, Name, Statement, StatementKind, UnaryOp,
 };
-use batchscale::syntax::span::Span;
-use batchscale::syntax::{fmt, lexer, nesting, parser};
+use batchscale::internals::syntax::span::Span;
+use batchscale::internals::syntax::{fmt, lexer, nesting, parser};
 use batchscale::time::{Interval, MAX_TIMESTAMP_TICKS, TICKS_PER_SECOND, Timestamp};
 use batchscale::{CompiledFormula, Severity};
+use batchscale::{MetricHistories, PoolState, SampleHistory, Snapshot};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -1463,7 +1463,7 @@ fn arithmetic_agrees_with_f64() {
             let slot = program.slots.iter().position(|s| s.name == "r").unwrap();
             let expected = arith_value(&e, &vars);
             let got = match &outcome.values[slot] {
-                Some(batchscale::eval::value::Value::Double(x)) => *x,
+                Some(batchscale::Value::Double(x)) => *x,
                 other => return Err(TestCaseError::fail(format!("{text}: r is {other:?}"))),
             };
             prop_assert!(
@@ -1476,7 +1476,10 @@ fn arithmetic_agrees_with_f64() {
             // And the public path prints that value.
             let evaluation = CompiledFormula::new(&text).unwrap().evaluate(&snapshot);
             let printed = evaluation.variable("r").map(str::to_string);
-            prop_assert_eq!(printed, Some(batchscale::doubles::format_double(expected)));
+            prop_assert_eq!(
+                printed,
+                Some(batchscale::internals::doubles::format_double(expected))
+            );
             Ok(())
         },
     );
@@ -1487,8 +1490,8 @@ fn arithmetic_agrees_with_f64() {
 
 /// A value to assign: its formula text and the text the results string should show.
 fn assigned_value() -> impl Strategy<Value = (String, String)> {
-    use batchscale::doubles::format_double;
-    use batchscale::time::print::{format_interval, format_timestamp};
+    use batchscale::internals::doubles::format_double;
+    use batchscale::internals::time::{format_interval, format_timestamp};
     prop_oneof![
         literal_number().prop_map(|x| (fmt::format_number(x), format_double(x))),
         literal_number().prop_map(|x| (format!("-{}", fmt::format_number(x)), format_double(-x))),
@@ -1530,9 +1533,9 @@ fn user_name() -> impl Strategy<Value = String> {
         "\\$?[a-z][a-z0-9_]{0,4}",
     ]
     .prop_filter("not a built-in name", |n| {
-        batchscale::builtins::system_variable(n).is_none()
-            && batchscale::builtins::time_constant(n).is_none()
-            && batchscale::builtins::DeallocationOption::from_keyword(n).is_none()
+        batchscale::internals::builtins::system_variable(n).is_none()
+            && batchscale::internals::builtins::time_constant(n).is_none()
+            && batchscale::DeallocationOption::from_keyword(n).is_none()
     })
 }
 

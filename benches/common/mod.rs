@@ -9,11 +9,11 @@ pub mod peers;
 use std::time::Duration;
 
 use batchscale::CompiledFormula;
+use batchscale::Metric;
 use batchscale::Outcome;
-use batchscale::builtins::Metric;
-use batchscale::eval::value::Value;
-use batchscale::snapshot::{SampleHistory, Snapshot};
+use batchscale::Value;
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
+use batchscale::{SampleHistory, Snapshot};
 use criterion::Criterion;
 
 /// Modest settings so that a full `cargo bench` stays within minutes on 2 cores; no

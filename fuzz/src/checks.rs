@@ -4,11 +4,11 @@
 
 use std::sync::OnceLock;
 
-use batchscale::builtins::Metric;
-use batchscale::snapshot::{SampleHistory, Snapshot};
-use batchscale::syntax::{fmt, lexer, nesting, parser};
+use batchscale::Metric;
+use batchscale::internals::syntax::{fmt, lexer, nesting, parser};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
 use batchscale::{CompiledFormula, validate};
+use batchscale::{SampleHistory, Snapshot};
 
 /// The evaluation instant when a snapshot does not give one.
 fn default_now() -> Timestamp {

@@ -13,7 +13,7 @@ pub struct Param {
     /// The types it takes.
     pub types: TypeSet,
     /// A `doubleVecList`: any number of arguments (none too), each a double or a
-    /// doubleVec, flattened into one list [doc]. Only ever the one parameter of its form.
+    /// doubleVec, flattened into one list \[doc\]. Only ever the one parameter of its form.
     pub list: bool,
 }
 

@@ -152,7 +152,7 @@ const fn elementwise(name: &'static str, kind: Elementwise) -> Function {
     }
 }
 
-/// Every function [doc], in the documentation's order (which picks among equally close
+/// Every function \[doc\], in the documentation's order (which picks among equally close
 /// "did you mean" candidates).
 pub const FUNCTIONS: &[Function] = &[
     aggregate("avg", Aggregate::Avg),
@@ -294,7 +294,7 @@ fn range(values: &[f64]) -> Result<f64, BuiltinError> {
     Ok(max(values)? - min(values)?)
 }
 
-/// Sample standard deviation (divisor n-1) [doc]; one element gives 0 [decided].
+/// Sample standard deviation (divisor n-1) \[doc\]; one element gives 0 \[decided\].
 fn std(values: &[f64]) -> Result<f64, BuiltinError> {
     let mean = avg(values)?;
     if values.len() == 1 {
@@ -312,7 +312,7 @@ fn sum_of(values: &[f64]) -> f64 {
     values.iter().sum()
 }
 
-/// Nearest-rank percentile [decided]: sort ascending, take the k-th element, k the
+/// Nearest-rank percentile \[decided\]: sort ascending, take the k-th element, k the
 /// smallest whole number >= 1 with 100·k >= p·n, computed exactly.
 pub fn percentile(values: &[f64], p: f64) -> Result<f64, BuiltinError> {
     if !(0.0..=100.0).contains(&p) {

@@ -5,7 +5,7 @@
 use super::forms::{Form, Forms, Param};
 use crate::builtins::types::{Type, TypeSet};
 
-/// The methods of a sampled metric [doc].
+/// The methods of a sampled metric \[doc\].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     /// The samples of a count or a time window.
@@ -31,7 +31,7 @@ pub struct MethodDef {
     pub forms: &'static [Form],
 }
 
-/// A time argument: an instant, or a look-back from now [doc].
+/// A time argument: an instant, or a look-back from now \[doc\].
 const fn time(text: &'static str) -> Param {
     Param::one(text, TypeSet::TIME)
 }

@@ -3,10 +3,15 @@
 //! arity and types; the evaluator reads it for what each built-in computes. Neither keeps
 //! a list of its own, so they cannot disagree.
 
+#[doc(hidden)]
 pub mod forms;
+#[doc(hidden)]
 pub mod functions;
+#[doc(hidden)]
 pub mod methods;
+#[doc(hidden)]
 pub mod operators;
+#[doc(hidden)]
 pub mod types;
 
 pub use functions::{
@@ -23,26 +28,44 @@ use crate::time::{
 /// A sampled metric: a history of `(time, value)` samples, usable only through methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Metric {
+    /// `$CPUPercent`: CPU use, percent.
     CpuPercent,
+    /// `$WallClockSeconds` (retired in 2024).
     WallClockSeconds,
+    /// `$MemoryBytes` (retired in 2024).
     MemoryBytes,
+    /// `$DiskBytes` (retired in 2024).
     DiskBytes,
+    /// `$DiskReadBytes` (retired in 2024).
     DiskReadBytes,
+    /// `$DiskWriteBytes` (retired in 2024).
     DiskWriteBytes,
+    /// `$DiskReadOps` (retired in 2024).
     DiskReadOps,
+    /// `$DiskWriteOps` (retired in 2024).
     DiskWriteOps,
+    /// `$NetworkInBytes` (retired in 2024).
     NetworkInBytes,
+    /// `$NetworkOutBytes` (retired in 2024).
     NetworkOutBytes,
+    /// `$SampleNodeCount` (retired in 2024).
     SampleNodeCount,
+    /// `$ActiveTasks`: tasks ready to run.
     ActiveTasks,
+    /// `$RunningTasks`: tasks running.
     RunningTasks,
+    /// `$PendingTasks`: active and running tasks.
     PendingTasks,
+    /// `$SucceededTasks`: tasks that succeeded.
     SucceededTasks,
+    /// `$FailedTasks`: tasks that failed.
     FailedTasks,
+    /// `$PreemptedNodeCount`: low-priority nodes preempted.
     PreemptedNodeCount,
 }
 
 impl Metric {
+    /// Every metric, in [`Metric::index`] order.
     pub const ALL: [Metric; 17] = [
         Metric::CpuPercent,
         Metric::WallClockSeconds,
@@ -96,7 +119,7 @@ impl Metric {
         Metric::ALL.into_iter().find(|m| m.name() == name)
     }
 
-    /// Retired by the service in 2024 [doc]: still parses, but gets a warning.
+    /// Retired by the service in 2024 \[doc\]: still parses, but gets a warning.
     pub fn is_retired(self) -> bool {
         !matches!(
             self,
@@ -114,17 +137,24 @@ impl Metric {
 /// The read-write system variables whose final values make the run's result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Target {
+    /// `$TargetDedicatedNodes`.
     Dedicated,
+    /// `$TargetLowPriorityNodes`.
     LowPriority,
+    /// `$NodeDeallocationOption`.
     DeallocationOption,
 }
 
 /// The read-only pool scalars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PoolScalar {
+    /// `$CurrentDedicatedNodes`.
     CurrentDedicatedNodes,
+    /// `$CurrentLowPriorityNodes`.
     CurrentLowPriorityNodes,
+    /// `$TaskSlotsPerNode`.
     TaskSlotsPerNode,
+    /// `$UsableNodeCount`.
     UsableNodeCount,
 }
 
@@ -132,10 +162,20 @@ pub enum PoolScalar {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SystemVariable {
     /// A read-write target; `legacy` for the old alias names, which are variables of their
-    /// own that start with the same value [doc].
-    Target { target: Target, legacy: bool },
+    /// own that start with the same value \[doc\].
+    Target {
+        /// Which target.
+        target: Target,
+        /// Whether the name is the old alias.
+        legacy: bool,
+    },
     /// A read-only scalar from the pool's state; `legacy` for the old alias names.
-    Pool { scalar: PoolScalar, legacy: bool },
+    Pool {
+        /// Which scalar.
+        scalar: PoolScalar,
+        /// Whether the name is the old alias.
+        legacy: bool,
+    },
     /// A sampled metric.
     Metric(Metric),
 }
@@ -214,6 +254,7 @@ pub const SYSTEM_VARIABLES: &[(&str, SystemVariable)] = &[
     ),
 ];
 
+/// What a `$` name means, if anything.
 pub fn system_variable(name: &str) -> Option<SystemVariable> {
     if let Some(metric) = Metric::from_name(name) {
         return Some(SystemVariable::Metric(metric));
@@ -279,7 +320,7 @@ const fn constant(name: &'static str, ticks: i64) -> TimeConstant {
     }
 }
 
-/// The named `timeinterval` constants [doc]. `TimeInterval_Year` is 365 days [decided].
+/// The named `timeinterval` constants \[doc\]. `TimeInterval_Year` is 365 days \[decided\].
 pub const TIME_CONSTANTS: &[TimeConstant] = &[
     constant("TimeInterval_Zero", 0),
     constant("TimeInterval_100ns", 1),
@@ -306,16 +347,21 @@ pub fn time_constant(name: &str) -> Option<Interval> {
     time_constant_def(name).map(|c| c.value)
 }
 
-/// The values `$NodeDeallocationOption` takes [doc].
+/// The values `$NodeDeallocationOption` takes \[doc\].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeallocationOption {
+    /// `requeue`: stop running tasks and queue them again (the default).
     Requeue,
+    /// `terminate`: stop running tasks; they are not run again.
     Terminate,
+    /// `taskcompletion`: let running tasks finish first.
     TaskCompletion,
+    /// `retaineddata`: let tasks finish and their data expire.
     RetainedData,
 }
 
 impl DeallocationOption {
+    /// Every option.
     pub const ALL: [DeallocationOption; 4] = [
         DeallocationOption::Requeue,
         DeallocationOption::Terminate,
@@ -323,6 +369,7 @@ impl DeallocationOption {
         DeallocationOption::RetainedData,
     ];
 
+    /// The keyword as a formula writes it.
     pub fn keyword(self) -> &'static str {
         match self {
             DeallocationOption::Requeue => "requeue",
@@ -332,6 +379,7 @@ impl DeallocationOption {
         }
     }
 
+    /// The option of a keyword, if it is one.
     pub fn from_keyword(name: &str) -> Option<DeallocationOption> {
         DeallocationOption::ALL
             .into_iter()
@@ -339,19 +387,27 @@ impl DeallocationOption {
     }
 }
 
-/// The fields of a timestamp [doc].
+/// The fields of a timestamp \[doc\].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
+    /// `.year`.
     Year,
+    /// `.month`, 1 to 12.
     Month,
+    /// `.day`, 1 to 31.
     Day,
+    /// `.weekday`, 0 (Sunday) to 6.
     Weekday,
+    /// `.hour`, 0 to 23.
     Hour,
+    /// `.minute`, 0 to 59.
     Minute,
+    /// `.second`, 0 to 59.
     Second,
 }
 
 impl Field {
+    /// Every field.
     pub const ALL: [Field; 7] = [
         Field::Year,
         Field::Month,
@@ -362,6 +418,7 @@ impl Field {
         Field::Second,
     ];
 
+    /// The name as a formula writes it.
     pub fn name(self) -> &'static str {
         match self {
             Field::Year => "year",
@@ -374,10 +431,12 @@ impl Field {
         }
     }
 
+    /// The field of a name, if there is one.
     pub fn from_name(name: &str) -> Option<Field> {
         Field::ALL.into_iter().find(|f| f.name() == name)
     }
 
+    /// The field's value in a timestamp's fields.
     pub fn of(self, fields: &crate::time::TimestampFields) -> f64 {
         match self {
             Field::Year => f64::from(fields.year),

@@ -35,7 +35,7 @@ pub struct UnaryRule {
 }
 
 /// The rule of `a op b` for operands of types `a` and `b`, if the language defines it:
-/// the documented table, plus `double op doubleVec` [decided].
+/// the documented table, plus `double op doubleVec` \[decided\].
 pub fn binary_rule(op: BinaryOp, a: Type, b: Type) -> Option<BinaryRule> {
     use BinaryOp::*;
     use Type::*;
@@ -247,7 +247,7 @@ fn negated_interval(op: UnaryOp, v: &Value) -> Result<Value, String> {
     }
 }
 
-/// IEEE-754 arithmetic: division by zero gives inf or NaN [decided].
+/// IEEE-754 arithmetic: division by zero gives inf or NaN \[decided\].
 fn arith(op: BinaryOp, x: f64, y: f64) -> f64 {
     match op {
         BinaryOp::Add => x + y,
@@ -257,7 +257,7 @@ fn arith(op: BinaryOp, x: f64, y: f64) -> f64 {
     }
 }
 
-/// Comparison of two values of the same type: double, string (ordinal [decided]),
+/// Comparison of two values of the same type: double, string (ordinal \[decided\]),
 /// timestamp or timeinterval. `None` for any other pair.
 fn compare(op: BinaryOp, a: &Value, b: &Value) -> Option<bool> {
     use std::cmp::Ordering;

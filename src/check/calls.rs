@@ -178,7 +178,7 @@ impl Checker<'_> {
         false
     }
 
-    /// Every argument of a `doubleVecList` parameter is a double or a doubleVec [doc].
+    /// Every argument of a `doubleVecList` parameter is a double or a doubleVec \[doc\].
     pub(super) fn list_arguments(&mut self, def: &Function, args: &[Expr], found: &[TypeSet]) {
         for (arg, t) in args.iter().zip(found) {
             self.require(
@@ -217,7 +217,7 @@ impl Checker<'_> {
     }
 
     /// `percentile(v, p)` with a constant p outside 0..100 always fails; `val(v, i)` with
-    /// a constant negative index is always 0 [decided].
+    /// a constant negative index is always 0 \[decided\].
     pub(super) fn constant_index_or_percentage(&mut self, def: &Function, arg: &Expr) {
         let Some(c) = literal(arg) else {
             return;

@@ -15,7 +15,7 @@ use crate::syntax::span::Span;
 
 impl Checker<'_> {
     /// A sample call that can fail, on the right of `&&` or `||`: whether it runs depends
-    /// on short-circuit evaluation [decided].
+    /// on short-circuit evaluation \[decided\].
     pub(super) fn short_circuit(&mut self, op: BinaryOp, rhs: Span) {
         let when = if op == BinaryOp::And { "false" } else { "true" };
         self.warning(
@@ -34,7 +34,7 @@ impl Checker<'_> {
         );
     }
 
-    /// `a && b || c` and `a < b < c` without parentheses: C's precedence [decided].
+    /// `a && b || c` and `a < b < c` without parentheses: C's precedence \[decided\].
     pub(super) fn precedence(&mut self, e: &Expr, op: BinaryOp, lhs: &Expr, rhs: &Expr) {
         // Parentheses leave no node: a child is bare when it starts (left operand) or ends
         // (right operand) where its parent does.

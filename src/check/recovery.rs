@@ -21,7 +21,7 @@ pub struct Recovery {
     pub assigned: Vec<(u32, String)>,
 }
 
-/// Checks the statements that parsed, as [`check`] does, knowing what the others assign.
+/// Checks the statements that parsed, as [`super::check`] does, knowing what the others assign.
 pub fn check_recovered(formula: &Formula, recovery: &Recovery) -> Vec<Diagnostic> {
     check_statements(formula, recovery, false).0
 }

@@ -7,7 +7,7 @@ use crate::syntax::parser;
 use crate::syntax::span::Span;
 
 /// Warnings that need the text rather than the tree: empty statements (the parser drops
-/// them) and `//` comments ended by a lone CR. Both depend on [decided] rules.
+/// them) and `//` comments ended by a lone CR. Both depend on \[decided\] rules.
 pub fn text_warnings(text: &str) -> Vec<Diagnostic> {
     let tokens = parser::recovered_tokens(text);
     let mut diagnostics = Vec::new();

@@ -23,7 +23,7 @@ macro_rules! codes {
     ($( $(#[doc = $doc:literal])+ $name:ident = $code:literal, $severity:ident; )+) => {
         /// A diagnostic code. The text (`BS0601`) is what users see and search for.
         ///
-        /// The summaries carry the specs' tags `[doc]`, `[seen]` and `[decided]` (what
+        /// The summaries carry the specs' tags `\[doc\]`, `\[seen\]` and `\[decided\]` (what
         /// public material says, what the service was seen to do, what batchscale chose).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[non_exhaustive]
@@ -133,54 +133,54 @@ codes! {
     /// or `?:` that is a number on one path and something else on another).
     TypeOnSomePaths = "BS0315", Error;
 
-    /// `double op doubleVec`: accepted element-wise [decided]; the service may reject it.
+    /// `double op doubleVec`: accepted element-wise \[decided\]; the service may reject it.
     ScalarVectorOperation = "BS0501", Warning;
     /// The branches of `?:` have different types.
     BranchTypesDiffer = "BS0502", Warning;
-    /// `.weekday` compared with 7: weekday runs 0 (Sunday) to 6 [decided].
+    /// `.weekday` compared with 7: weekday runs 0 (Sunday) to 6 \[decided\].
     WeekdaySeven = "BS0503", Warning;
     /// A legacy alias (`$TargetDedicated`, `$TargetLowPriority`, `$CurrentDedicated`).
     LegacyName = "BS0504", Warning;
     /// A metric the service retired in 2024.
     RetiredMetric = "BS0505", Warning;
-    /// `val(v, i)` with a constant negative index: always 0 [decided].
+    /// `val(v, i)` with a constant negative index: always 0 \[decided\].
     NegativeValIndex = "BS0506", Warning;
-    /// A division by a constant zero: IEEE infinity or NaN [decided].
+    /// A division by a constant zero: IEEE infinity or NaN \[decided\].
     DivisionByZero = "BS0507", Warning;
     /// A new user variable whose name is close to a target's (`$targetDedicatedNodes`).
     LookalikeTarget = "BS0509", Warning;
     /// A user variable named like a function.
     FunctionNameVariable = "BS0510", Warning;
-    /// An empty statement (`;;`, or a `;` before the first statement) [decided].
+    /// An empty statement (`;;`, or a `;` before the first statement) \[decided\].
     EmptyStatement = "BS0511", Warning;
-    /// A `//` comment ended by a lone CR, which ends a line here [decided].
+    /// A `//` comment ended by a lone CR, which ends a line here \[decided\].
     LoneCrComment = "BS0512", Warning;
-    /// `TimeInterval_Year`, taken as 365 days [decided].
+    /// `TimeInterval_Year`, taken as 365 days \[decided\].
     YearLength = "BS0513", Warning;
     /// `&&` mixed with `||`, or a comparison of a comparison, without parentheses: C's
-    /// precedence [decided].
+    /// precedence \[decided\].
     Precedence = "BS0514", Warning;
-    /// A deallocation keyword passed through a user variable or `?:` [decided].
+    /// A deallocation keyword passed through a user variable or `?:` \[decided\].
     DeallocationPassThrough = "BS0515", Warning;
-    /// `.weekday` compared with 0: Sunday is 0 [decided].
+    /// `.weekday` compared with 0: Sunday is 0 \[decided\].
     WeekdaySunday = "BS0516", Warning;
-    /// `doubleVec op doubleVec`: pairwise; unequal lengths fail [decided].
+    /// `doubleVec op doubleVec`: pairwise; unequal lengths fail \[decided\].
     VectorPairwise = "BS0517", Warning;
-    /// A sample method on the right of `&&` or `||`: evaluated only when needed [decided].
+    /// A sample method on the right of `&&` or `||`: evaluated only when needed \[decided\].
     ShortCircuit = "BS0518", Warning;
-    /// Strings ordered with `<`, `<=`, `>`, `>=`: ordinal comparison [decided].
+    /// Strings ordered with `<`, `<=`, `>`, `>=`: ordinal comparison \[decided\].
     StringOrder = "BS0519", Warning;
-    /// `percentile()`: nearest rank [decided].
+    /// `percentile()`: nearest rank \[decided\].
     PercentileMethod = "BS0520", Warning;
-    /// `rand()`: reproducible offline, random on the service [decided].
+    /// `rand()`: reproducible offline, random on the service \[decided\].
     RandValues = "BS0521", Warning;
-    /// `std()` of one value: 0 [decided].
+    /// `std()` of one value: 0 \[decided\].
     StdOfOne = "BS0522", Warning;
-    /// `stop()`: ends the run keeping earlier assignments [decided].
+    /// `stop()`: ends the run keeping earlier assignments \[decided\].
     StopKeepsAssignments = "BS0523", Warning;
-    /// `val()` of a vector of several samples: oldest first [decided].
+    /// `val()` of a vector of several samples: oldest first \[decided\].
     SampleOrder = "BS0524", Warning;
-    /// `$NodeDeallocationOption` read before it is assigned: `requeue` each run [decided].
+    /// `$NodeDeallocationOption` read before it is assigned: `requeue` each run \[decided\].
     DeallocationStart = "BS0525", Warning;
 
     /// A sample window without a percentage (70% required) and no `GetSamplePercent`
@@ -208,7 +208,7 @@ codes! {
 
     /// Run-time: a target ends the run negative.
     RunNegativeTarget = "BS0701", Warning;
-    /// Run-time: `val(v, i)` with `i` outside the vector gives 0 [decided].
+    /// Run-time: `val(v, i)` with `i` outside the vector gives 0 \[decided\].
     RunValOutOfRange = "BS0702", Warning;
     /// Run-time: a variable ends the run as NaN or an infinity.
     RunNonFiniteValue = "BS0703", Warning;

@@ -1,7 +1,7 @@
 //! Diagnostics: what the checker and the parser say about a formula, each with a stable
 //! code, a severity, a message, a span and, where there is a fix, a help text.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::syntax::span::Span;
 
@@ -10,7 +10,7 @@ mod code;
 pub use code::Code;
 
 /// How bad a diagnostic is. Errors sort before warnings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The formula is rejected, or fails when the statement runs.

@@ -152,7 +152,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    /// Flattens a `doubleVecList` argument list into one vector, in order [doc].
+    /// Flattens a `doubleVecList` argument list into one vector, in order \[doc\].
     pub(super) fn flatten(
         &mut self,
         function: &Function,

@@ -1,12 +1,12 @@
 //! From syntax tree to a compiled program: names resolved to slots or built-ins once,
 //! constant subexpressions folded, so evaluation does no string lookups.
 //!
-//! Parts that give doubles (most of any formula) are then lowered to [`Num`] trees by
-//! [`super::lower`], evaluated on plain `f64`s without [`Value`]s or type dispatch.
+//! Parts that give doubles (most of any formula) are then lowered to [`Num`](super::program::Num) trees by
+//! `lower`, evaluated on plain `f64`s without [`Value`]s or type dispatch.
 //!
 //! Compiling never fails: what the checker reports as an error still compiles, into a
 //! node that fails when (and only when) it is evaluated, as the service reports type
-//! errors and undefined names only when the offending statement runs [seen].
+//! errors and undefined names only when the offending statement runs \[seen\].
 
 use crate::builtins::operators as ops;
 use crate::builtins::{

@@ -1,6 +1,6 @@
 //! Evaluates a compiled program against a pool snapshot (language.md sections 3 to 8): the
 //! statements in order, the number fast path, and the targets at the end of a run.
-//! Function calls are evaluated in [`super::calls`], methods in [`super::methods`].
+//! Function calls are evaluated in `calls`, methods in `methods`.
 
 use crate::builtins::{self, DeallocationOption, Function, PoolScalar, Target};
 use crate::doubles::format_double;
@@ -14,7 +14,7 @@ use super::program::{Arg, CompiledStatement, Node, Num, Program, Slot, SlotKind}
 use super::random::SplitMix64;
 use super::value::Value;
 use crate::builtins::operators as ops;
-/// The most values a flattened `doubleVecList` may hold (128 MiB of doubles) [decided]:
+/// The most values a flattened `doubleVecList` may hold (128 MiB of doubles) \[decided\]:
 /// far above any real history (a week of 30-second samples is 20,160), low enough that
 /// `len(v, v, ..., v)` over a huge vector fails cleanly instead of exhausting memory.
 pub const MAX_LIST_VALUES: usize = 16 * 1024 * 1024;
@@ -207,7 +207,7 @@ fn initial_target(target: Target, snapshot: &Snapshot) -> Value {
 
 impl<'a> Machine<'a, '_> {
     /// The slot that decides a target: the full name if the formula assigned it, else the
-    /// legacy alias if assigned [doc: the fully named variable takes precedence].
+    /// legacy alias if assigned \[doc: the fully named variable takes precedence\].
     #[inline(always)]
     pub(super) fn deciding_slot(&self, target: Target) -> Option<Slot> {
         let assigned = |legacy: bool| {
@@ -241,7 +241,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    /// A target must end the run as a finite double [decided], reported at its last
+    /// A target must end the run as a finite double \[decided\], reported at its last
     /// assignment.
     pub(super) fn check_targets(&mut self, deciding: [Option<Slot>; 2]) -> Option<RunError> {
         for slot in deciding.into_iter().flatten() {
@@ -299,7 +299,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    /// Non-finite values outside the targets get a warning (division by zero is IEEE [decided]).
+    /// Non-finite values outside the targets get a warning (division by zero is IEEE \[decided\]).
     pub(super) fn warn_about_final_values(&mut self) {
         for &i in &self.program.user_slots {
             if let Some(Value::Double(x)) = &self.values[i]

@@ -202,7 +202,7 @@ impl<'a> Machine<'a, '_> {
         Ok((window.start, window.end))
     }
 
-    /// A time argument as an instant: an interval looks back from now [doc].
+    /// A time argument as an instant: an interval looks back from now \[doc\].
     pub(super) fn instant(&self, v: &Value, span: Span) -> Result<Timestamp, Flow> {
         match v {
             Value::Interval(d) => self

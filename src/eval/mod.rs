@@ -8,12 +8,17 @@
 //! - [`outcome`]: what a run leaves; [`value`]: run-time values.
 
 mod calls;
+#[doc(hidden)]
 pub mod compile;
+#[doc(hidden)]
 pub mod interpreter;
 mod lower;
 mod methods;
 pub mod outcome;
+#[doc(hidden)]
 pub mod program;
+#[doc(hidden)]
 pub mod random;
+#[doc(hidden)]
 pub mod samples;
 pub mod value;

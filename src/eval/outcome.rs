@@ -17,16 +17,22 @@ pub enum RunErrorKind {
 /// The error that ended a run, at the smallest expression that failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunError {
+    /// Which of the service's error codes.
     pub kind: RunErrorKind,
+    /// The smallest expression that failed.
     pub span: Span,
+    /// What went wrong, without the position.
     pub detail: String,
 }
 
 /// Something a run did that the service may treat differently, or that is likely a mistake.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunWarning {
+    /// The code ([`crate::Code`]) as text.
     pub code: &'static str,
+    /// Where.
     pub span: Span,
+    /// One lower-case sentence.
     pub message: String,
 }
 
@@ -37,11 +43,15 @@ pub struct Outcome {
     pub values: Vec<Option<Value>>,
     /// Whether each slot was assigned by the formula, and where last.
     pub assigned_at: Vec<Option<Span>>,
+    /// The error that ended the run, if any.
     pub error: Option<RunError>,
+    /// Run-time warnings, in the order they happened.
     pub warnings: Vec<RunWarning>,
     /// The pool's targets as the run leaves them (before truncation).
     pub target_dedicated: Value,
+    /// `$TargetLowPriorityNodes` as the run leaves it (before truncation).
     pub target_low_priority: Value,
+    /// `$NodeDeallocationOption` as the run leaves it.
     pub deallocation_option: Value,
 }
 

@@ -1,6 +1,6 @@
 //! The compiled form of a formula: statements over numbered slots, each expression a
 //! [`Node`], and the parts that give doubles lowered to [`Num`] trees. [`super::compile`]
-//! builds it, [`super::lower`] lowers it, [`super::interpreter`] runs it.
+//! builds it, `lower` lowers it, [`super::interpreter`] runs it.
 
 use crate::builtins::{self, Field, Function, Method, Metric, PoolScalar, Target};
 use crate::syntax::ast::{BinaryOp, UnaryOp};

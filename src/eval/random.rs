@@ -1,4 +1,4 @@
-//! The random numbers of `rand()`: SplitMix64, reproducible from a seed [decided].
+//! The random numbers of `rand()`: SplitMix64, reproducible from a seed \[decided\].
 
 /// A small, fast, well-mixed generator (SplitMix64), so `rand()` is reproducible from a seed.
 pub(crate) struct SplitMix64(pub(crate) u64);

@@ -10,11 +10,17 @@ use crate::time::{Interval, Timestamp};
 /// A value a formula computes. Small and cheap to clone: vectors and strings are shared.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// A `double`.
     Double(f64),
+    /// A `doubleVec`.
     DoubleVec(Arc<[f64]>),
+    /// A `string`.
     String(Arc<str>),
+    /// A `timestamp`.
     Timestamp(Timestamp),
+    /// A `timeinterval`.
     Interval(Interval),
+    /// A deallocation keyword (`requeue`, ...).
     Deallocation(DeallocationOption),
 }
 

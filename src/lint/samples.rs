@@ -4,7 +4,7 @@
 //! ## The cold-start analysis
 //!
 //! `GetSample(window)` and `GetSample(t1, t2)` without a percentage fail with
-//! `InsufficientSampleData` unless 70% of the window's samples exist [seen], and a new pool
+//! `InsufficientSampleData` unless 70% of the window's samples exist \[seen\], and a new pool
 //! has none. Such a call is *guarded* when it runs only where a `GetSamplePercent` of the
 //! same metric is known to be at least 70: inside the branch of a `?:` (or the right side
 //! of `&&`/`||`) whose condition compares the percentage with a threshold of 70 or more,
@@ -29,7 +29,7 @@ use crate::syntax::nesting::MAX_NESTING_DEPTH;
 use super::walk::{flip, for_each_child, metric_of, negate};
 use super::{Linter, MAX_INDIRECTION};
 
-/// The percentage a sample window needs when the call gives none [seen].
+/// The percentage a sample window needs when the call gives none \[seen\].
 const DEFAULT_PERCENT: f64 = 70.0;
 
 /// What a condition proves about a metric's sample percentage: at least `at_least`.

@@ -19,7 +19,9 @@ const METRIC_COUNT: usize = Metric::ALL.len();
 pub struct Snapshot {
     /// `now`; `None` when the snapshot does not say (the caller picks the clock or `--at`).
     pub evaluation_time: Option<Timestamp>,
+    /// The pool's scalars.
     pub pool: PoolState,
+    /// Every metric's history.
     pub metrics: MetricHistories,
     /// Seed of `rand()`; `None` when the snapshot does not say (the caller derives one).
     pub random_seed: Option<u64>,
@@ -28,10 +30,15 @@ pub struct Snapshot {
 /// The pool's scalars. All finite; node counts may be negative (kept as given).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PoolState {
+    /// `$TargetDedicatedNodes` before the run.
     pub target_dedicated_nodes: f64,
+    /// `$TargetLowPriorityNodes` before the run.
     pub target_low_priority_nodes: f64,
+    /// `$CurrentDedicatedNodes`.
     pub current_dedicated_nodes: f64,
+    /// `$CurrentLowPriorityNodes`.
     pub current_low_priority_nodes: f64,
+    /// `$TaskSlotsPerNode`.
     pub task_slots_per_node: f64,
     /// Already resolved: when the snapshot omits it, current dedicated + low-priority.
     pub usable_node_count: f64,
@@ -127,6 +134,7 @@ impl SampleHistory {
         self.times.len()
     }
 
+    /// Whether there are no samples.
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
@@ -138,10 +146,20 @@ impl SampleHistory {
 pub enum PushError {
     /// Samples are finite numbers.
     #[error("a sample's value must be a finite number, not {value} (at {time:?})")]
-    NotFinite { time: Timestamp, value: f64 },
+    NotFinite {
+        /// The sample's time.
+        time: Timestamp,
+        /// Its value.
+        value: f64,
+    },
     /// Samples come in time order, one per instant.
     #[error("a sample at {time:?} does not come after the last one, at {last:?}")]
-    NotAfterLast { time: Timestamp, last: Timestamp },
+    NotAfterLast {
+        /// The sample's time.
+        time: Timestamp,
+        /// The time of the last sample of the history.
+        last: Timestamp,
+    },
 }
 
 /// All 17 metrics' histories, indexed by [`Metric::index`] (absent metrics: empty, 30 s).
@@ -159,10 +177,12 @@ impl Default for MetricHistories {
 }
 
 impl MetricHistories {
+    /// One metric's history.
     pub fn get(&self, metric: Metric) -> &SampleHistory {
         &self.histories[metric.index()]
     }
 
+    /// Replaces one metric's history.
     pub fn set(&mut self, metric: Metric, history: SampleHistory) {
         self.histories[metric.index()] = history;
     }

@@ -18,7 +18,7 @@ pub struct Statement {
 pub enum StatementKind {
     /// `name = value`
     Assign { target: Name, value: Expr },
-    /// A bare expression, evaluated for its effect (`stop();`) [seen].
+    /// A bare expression, evaluated for its effect (`stop();`) \[seen\].
     Expr(Expr),
 }
 

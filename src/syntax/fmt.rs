@@ -21,7 +21,7 @@
 //! parsing the input, spans aside. A formula with syntax errors is refused with them.
 //!
 //! ```
-//! use batchscale::syntax::fmt::format;
+//! use batchscale::format_formula as format;
 //!
 //! let text = "// scale on CPU\n$TargetDedicatedNodes=(min(2,((3)))+4 )*5;;x=a?b:c // done";
 //! assert_eq!(

@@ -5,7 +5,7 @@
 //! tree) walks the tree recursively. An 8192-character formula can nest 8192 levels deep
 //! (`----...1`), which would overflow a thread's stack. So a formula that nests deeper
 //! than [`MAX_NESTING_DEPTH`] is refused right after parsing, as a syntax error
-//! [decided: the service's own limit is not documented].
+//! \[decided: the service's own limit is not documented\].
 //!
 //! The depth of an expression is the number of expression nodes on its longest path from
 //! the statement's root: `1` is 1 deep, `-1` and `1 + 2` are 2, `max(1, -x)` is 3.
@@ -14,7 +14,7 @@
 use super::ast::{Expr, ExprKind, Formula, Statement, StatementKind};
 use super::span::Span;
 
-/// The deepest expression nesting batchscale accepts [decided]. Far above what real
+/// The deepest expression nesting batchscale accepts \[decided\]. Far above what real
 /// formulas use (a 24-way `?:` chain on the hour nests about 27 deep), and low enough that
 /// every recursive phase fits a 2 MiB thread stack in an unoptimised build.
 pub const MAX_NESTING_DEPTH: usize = 128;

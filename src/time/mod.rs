@@ -2,18 +2,24 @@
 //!
 //! A timestamp is the number of ticks since 0001-01-01T00:00:00Z (as .NET's
 //! `DateTime.Ticks`), limited to the years 1 to 9999; a time interval is a signed tick
-//! count. Leaving either range is an evaluation error, never a wrap [decided].
+//! count. Leaving either range is an evaluation error, never a wrap \[decided\].
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
-pub mod parse;
-pub mod print;
+pub(crate) mod parse;
+pub(crate) mod print;
 
+/// Ticks in a microsecond.
 pub const TICKS_PER_MICROSECOND: i64 = 10;
+/// Ticks in a millisecond.
 pub const TICKS_PER_MILLISECOND: i64 = 10_000;
+/// Ticks in a second.
 pub const TICKS_PER_SECOND: i64 = 10_000_000;
+/// Ticks in a minute.
 pub const TICKS_PER_MINUTE: i64 = 60 * TICKS_PER_SECOND;
+/// Ticks in an hour.
 pub const TICKS_PER_HOUR: i64 = 60 * TICKS_PER_MINUTE;
+/// Ticks in a day.
 pub const TICKS_PER_DAY: i64 = 24 * TICKS_PER_HOUR;
 
 /// Ticks of 9999-12-31T23:59:59.9999999Z, the last representable instant.
@@ -34,6 +40,7 @@ impl Timestamp {
             .then_some(Timestamp(ticks))
     }
 
+    /// The ticks since 0001-01-01T00:00:00Z.
     pub fn ticks(self) -> i64 {
         self.0
     }
@@ -51,6 +58,7 @@ impl Timestamp {
         print::rfc3339(self)
     }
 
+    /// A chrono instant as a timestamp, truncated to ticks; `None` outside the years 1 to 9999.
     pub fn from_datetime(dt: DateTime<Utc>) -> Option<Timestamp> {
         let secs = dt.timestamp();
         let sub = i64::from(dt.timestamp_subsec_nanos()) / 100;
@@ -61,6 +69,7 @@ impl Timestamp {
         Timestamp::from_ticks(ticks)
     }
 
+    /// The timestamp as a chrono instant.
     pub fn to_datetime(self) -> DateTime<Utc> {
         let unix = self.0 - UNIX_EPOCH_TICKS;
         let secs = unix.div_euclid(TICKS_PER_SECOND);
@@ -75,6 +84,7 @@ impl Timestamp {
         Timestamp::from_ticks(self.0.checked_add(interval.0)?)
     }
 
+    /// `self - interval`, or `None` outside the years 1 to 9999.
     pub fn checked_sub(self, interval: Interval) -> Option<Timestamp> {
         Timestamp::from_ticks(self.0.checked_sub(interval.0)?)
     }
@@ -130,12 +140,19 @@ impl Timestamp {
 /// The calendar fields of a timestamp (`.year .month .day .weekday .hour .minute .second`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimestampFields {
+    /// The year, 1 to 9999.
     pub year: i32,
+    /// The month, 1 to 12.
     pub month: u32,
+    /// The day of the month, 1 to 31.
     pub day: u32,
+    /// The day of the week, 0 (Sunday) to 6 (Saturday).
     pub weekday: u32,
+    /// The hour, 0 to 23.
     pub hour: u32,
+    /// The minute, 0 to 59.
     pub minute: u32,
+    /// The second, 0 to 59.
     pub second: u32,
 }
 
@@ -144,8 +161,10 @@ pub struct TimestampFields {
 pub struct Interval(pub i64);
 
 impl Interval {
+    /// No time at all.
     pub const ZERO: Interval = Interval(0);
 
+    /// The length in 100-ns ticks.
     pub fn ticks(self) -> i64 {
         self.0
     }
@@ -179,19 +198,22 @@ impl Interval {
         seconds.checked_mul(TICKS_PER_SECOND).map(Interval)
     }
 
+    /// `self + other`, or `None` beyond the 64-bit tick range.
     pub fn checked_add(self, other: Interval) -> Option<Interval> {
         self.0.checked_add(other.0).map(Interval)
     }
 
+    /// `self - other`, or `None` beyond the 64-bit tick range.
     pub fn checked_sub(self, other: Interval) -> Option<Interval> {
         self.0.checked_sub(other.0).map(Interval)
     }
 
+    /// `-self`, or `None` beyond the 64-bit tick range.
     pub fn checked_neg(self) -> Option<Interval> {
         self.0.checked_neg().map(Interval)
     }
 
-    /// `self * factor`, rounded to whole ticks with halves to even [decided];
+    /// `self * factor`, rounded to whole ticks with halves to even \[decided\];
     /// `None` when the result is not finite or leaves the 64-bit tick range.
     pub fn checked_mul_f64(self, factor: f64) -> Option<Interval> {
         ticks_from_f64(self.0 as f64 * factor)

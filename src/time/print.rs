@@ -13,8 +13,8 @@ use super::{
 /// An interval as `4d22h14m53.7821283s`: zero parts left out, seconds with up to 7
 /// fractional digits and trailing zeros removed.
 ///
-/// Zero prints `0s` [decided]; a negative interval prints `-` and then its magnitude
-/// [decided].
+/// Zero prints `0s` \[decided\]; a negative interval prints `-` and then its magnitude
+/// \[decided\].
 pub fn format_interval(i: Interval) -> String {
     let mut out = String::new();
     write_interval(&mut out, i);
@@ -54,7 +54,7 @@ pub fn write_interval(out: &mut String, i: Interval) {
 }
 
 /// A timestamp as it prints in results: `2016-10-13T19:18:47.805Z`, exactly three
-/// fractional digits, truncated (not rounded) [doc; truncation decided].
+/// fractional digits, truncated (not rounded) \[doc; truncation decided\].
 pub fn format_timestamp(t: Timestamp) -> String {
     let mut out = String::new();
     write_timestamp(&mut out, t);

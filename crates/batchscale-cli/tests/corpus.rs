@@ -11,8 +11,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use batchscale::engine::{position_text, validate};
-use batchscale::syntax::span::LineIndex;
+use batchscale::internals::position_text;
+use batchscale::internals::syntax::span::LineIndex;
+use batchscale::validate;
 
 struct Case {
     id: String,

@@ -15,11 +15,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use batchscale::diagnostic::{Code, Diagnostic, Severity};
-use batchscale::engine::{CompiledFormula, validate};
-use batchscale::snapshot::Snapshot;
-use batchscale::syntax::span::LineIndex;
+use batchscale::Snapshot;
+use batchscale::internals::syntax::span::LineIndex;
 use batchscale::time::Interval;
+use batchscale::{Code, Diagnostic, Severity};
+use batchscale::{CompiledFormula, validate};
 
 const DOC: &str = include_str!("../../../docs/diagnostics.md");
 
@@ -93,11 +93,11 @@ fn all_codes() -> Vec<(String, String)> {
 }
 
 fn now() -> batchscale::time::Timestamp {
-    batchscale::time::parse::parse_rfc3339("2024-01-01T00:00:00Z").unwrap()
+    batchscale::internals::time::parse_rfc3339("2024-01-01T00:00:00Z").unwrap()
 }
 
 fn interval(text: &str) -> Interval {
-    batchscale::time::parse::parse_interval_arg(text).unwrap()
+    batchscale::internals::time::parse_interval_arg(text).unwrap()
 }
 
 /// What the library says of an example: `validate`, or the run's warnings for `eval`.

@@ -8,9 +8,9 @@
 
 use std::process::Command;
 
-use batchscale::snapshot::Snapshot;
-use batchscale::syntax::fmt;
-use batchscale::syntax::nesting::MAX_NESTING_DEPTH;
+use batchscale::Snapshot;
+use batchscale::internals::syntax::fmt;
+use batchscale::internals::syntax::nesting::MAX_NESTING_DEPTH;
 use batchscale::time::Timestamp;
 use batchscale::{CompiledFormula, validate};
 
@@ -176,7 +176,7 @@ fn formulas_at_the_nesting_limit_run_on_a_2_mib_stack() {
             let compiled =
                 CompiledFormula::new(&text).unwrap_or_else(|r| panic!("{shape}: {}", r.error));
             let _ = compiled.diagnostics();
-            let _ = format!("{:?}", compiled.ast());
+            let _ = format!("{:?}", batchscale::internals::ast(&compiled));
             let cloned = compiled.clone();
             let formatted = fmt::format(&text).unwrap();
             assert!(CompiledFormula::new(&formatted).is_ok(), "{shape}");
@@ -243,7 +243,7 @@ fn every_statement_of_a_formula_at_the_length_limit_may_be_wrong() {
     ] {
         let n = LIMIT / unit.len();
         let text = unit.repeat(n);
-        let parsed = batchscale::syntax::parser::parse(&text);
+        let parsed = batchscale::internals::syntax::parser::parse(&text);
         assert_eq!(parsed.errors.len(), n, "{unit:?}");
         for (i, error) in parsed.errors.iter().enumerate() {
             assert_eq!(

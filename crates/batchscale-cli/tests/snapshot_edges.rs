@@ -6,9 +6,9 @@
 
 use std::process::Command;
 
-use batchscale::builtins::Metric;
-use batchscale::snapshot::{Snapshot, SnapshotError};
+use batchscale::Metric;
 use batchscale::{CompiledFormula, Evaluation};
+use batchscale::{Snapshot, SnapshotError};
 
 fn snapshot(json: &str) -> Snapshot {
     Snapshot::from_json(json, "pool.json").unwrap_or_else(|e| panic!("{e}"))

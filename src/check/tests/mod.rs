@@ -64,7 +64,7 @@ pub(super) fn clean(text: &str) {
     );
 }
 
-/// No diagnostics but the warnings of `allowed` (about [decided] rules the text uses).
+/// No diagnostics but the warnings of `allowed` (about \[decided\] rules the text uses).
 pub(super) fn clean_except(text: &str, allowed: &[Code]) {
     let all = diagnostics(text);
     assert!(
