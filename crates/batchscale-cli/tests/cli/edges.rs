@@ -4,86 +4,10 @@
 //! input, a symlink loop, and a closed standard output. Never a panic; exit 2 when the
 //! command cannot run, 1 when the formula is refused.
 
-use std::fs;
-use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "batchscale-edges-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
-        let path = self.0.join(name);
-        fs::write(&path, contents).unwrap();
-        path.to_str().unwrap().to_string()
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-#[derive(Debug)]
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_batchscale"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    let out = child.wait_with_output().unwrap();
-    let out = Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !out.stderr.contains("panicked"),
-        "{args:?} panicked: {}",
-        out.stderr
-    );
-    out
-}
-
-fn batchscale(args: &[&str]) -> Out {
-    run(args, b"")
-}
-
-fn assert_usage_error(out: &Out, needle: &str) {
-    assert_eq!(out.code, Some(2), "{out:#?}");
-    assert!(
-        out.stderr.contains(needle),
-        "expected {needle:?} in {out:#?}"
-    );
-    assert!(out.stdout.trim().is_empty(), "{out:#?}");
-}
+use crate::common::{Scratch, assert_usage_error, batchscale, run};
 
 // ---- fmt: the same misuses as eval and check ------------------------------------------
 

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-const README: &str = include_str!("../../../README.md");
+const README: &str = include_str!("../../../../README.md");
 
 /// Every fenced block that starts with `$ batchscale ...`: the arguments and the text shown.
 fn examples() -> Vec<(Vec<String>, String)> {

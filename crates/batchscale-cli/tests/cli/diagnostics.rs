@@ -21,7 +21,7 @@ use batchscale::time::Interval;
 use batchscale::{Code, Diagnostic, Severity};
 use batchscale::{CompiledFormula, validate};
 
-const DOC: &str = include_str!("../../../docs/diagnostics.md");
+const DOC: &str = include_str!("../../../../docs/diagnostics.md");
 
 /// An example of `docs/diagnostics.md`: the code whose section it is in, its text (with
 /// the block's `pad=`, `repeat=` and `newline=` applied), and how to run it.

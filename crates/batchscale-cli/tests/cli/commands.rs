@@ -2,128 +2,13 @@
 //! built binary: output shapes, exit statuses 0/1/2, and clear messages (never a panic)
 //! for every misuse.
 
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Command;
 
 use serde_json::Value;
 
-const NOW: &str = "2024-05-01T12:00:00Z";
+use crate::common::{NOW, Out, Scratch, arg, assert_usage_error, batchscale, run};
 const TARGETS: &str =
     "$TargetDedicatedNodes=0;$TargetLowPriorityNodes=0;$NodeDeallocationOption=requeue";
-
-/// A scratch folder under the system's temporary directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "batchscale-cli-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&dir).expect("create a scratch folder");
-        Scratch(dir)
-    }
-
-    /// Writes a file and returns its path as a string argument.
-    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
-        let path = self.0.join(name);
-        fs::write(&path, contents).expect("write a scratch file");
-        arg(&path)
-    }
-
-    /// A snapshot evaluated at `NOW` with an empty pool.
-    fn snapshot(&self) -> String {
-        self.file("pool.json", format!(r#"{{"evaluationTime": "{NOW}"}}"#))
-    }
-
-    fn path(&self, name: &str) -> String {
-        arg(&self.0.join(name))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn arg(path: &Path) -> String {
-    path.to_str()
-        .expect("temporary paths are UTF-8")
-        .to_string()
-}
-
-/// What one command did.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not one JSON value ({e}): {:?}; stderr: {:?}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-fn batchscale(args: &[&str]) -> Out {
-    batchscale_with_stdin(args, b"")
-}
-
-fn batchscale_with_stdin(args: &[&str], stdin: &[u8]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_batchscale"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut pipe = child.stdin.take().expect("stdin is piped");
-    // The binary may exit without reading standard input; a broken pipe is fine then.
-    let _ = pipe.write_all(stdin);
-    drop(pipe);
-    let output = child.wait_with_output().expect("the binary finishes");
-    Out {
-        code: output.status.code().expect("the binary exits normally"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// Exit 2, no result on stdout, and a message on stderr that mentions `needle`.
-fn assert_usage_error(out: &Out, needle: &str) {
-    assert_eq!(
-        out.code, 2,
-        "expected exit 2 (the command could not run), got {out:#?}"
-    );
-    assert!(
-        !out.stderr.contains("panicked"),
-        "the binary panicked: {}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains(needle),
-        "stderr should mention {needle:?}: {:?}",
-        out.stderr
-    );
-    assert!(
-        out.stdout.trim().is_empty(),
-        "a usage error prints no result on stdout, got {:?}",
-        out.stdout
-    );
-}
 
 /// The snapshot error names the file and its line, followed by a column.
 fn assert_names_file_line(out: &Out, file: &str, line: usize) {
@@ -156,7 +41,7 @@ fn eval_text_prints_a_table_of_the_variables() {
     let f = dir.file("f.formula", "$TargetDedicatedNodes = 3; x = 2.5;");
     let pool = dir.snapshot();
     let out = batchscale(&["eval", &f, "--pool", &pool]);
-    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, Some(0), "{out:#?}");
     for (name, value) in [
         ("$TargetDedicatedNodes", "3"),
         ("$TargetLowPriorityNodes", "0"),
@@ -178,7 +63,7 @@ fn eval_text_prints_a_table_of_the_variables() {
 #[test]
 fn eval_json_prints_exactly_the_autoscale_run() {
     let out = eval_json("$TargetDedicatedNodes = 3; x = 2.5;");
-    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, Some(0), "{out:#?}");
     assert_eq!(
         out.json(),
         serde_json::json!({
@@ -192,11 +77,11 @@ fn eval_json_prints_exactly_the_autoscale_run() {
 fn eval_dash_reads_the_formula_from_stdin() {
     let dir = Scratch::new();
     let pool = dir.snapshot();
-    let out = batchscale_with_stdin(
+    let out = run(
         &["eval", "-", "--pool", &pool, "--format", "json"],
         b"y = 7;",
     );
-    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, Some(0), "{out:#?}");
     assert_eq!(out.json()["results"], format!("{TARGETS};y=7"));
 }
 
@@ -207,7 +92,7 @@ fn eval_at_overrides_the_snapshot_evaluation_time() {
     let pool = dir.snapshot();
     let at = "2023-02-03T04:05:06.5Z";
     let out = batchscale(&["eval", &f, "--pool", &pool, "--at", at, "--format", "json"]);
-    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, Some(0), "{out:#?}");
     let run = out.json();
     assert_eq!(run["timestamp"], at);
     assert_eq!(
@@ -221,7 +106,7 @@ fn eval_at_works_without_a_snapshot() {
     let dir = Scratch::new();
     let f = dir.file("f.formula", "n = $TaskSlotsPerNode;");
     let out = batchscale(&["eval", &f, "--at", NOW, "--format", "json"]);
-    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, Some(0), "{out:#?}");
     assert_eq!(
         out.json(),
         serde_json::json!({"timestamp": NOW, "results": format!("{TARGETS};n=1")})
@@ -231,14 +116,14 @@ fn eval_at_works_without_a_snapshot() {
 #[test]
 fn eval_empty_formula_runs_without_error() {
     let out = eval_json("");
-    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, Some(0), "{out:#?}");
     assert_eq!(out.json()["results"], TARGETS);
 }
 
 #[test]
 fn eval_formula_of_only_comments_runs_without_error() {
     let out = eval_json("// nothing to do\n// at all\n");
-    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, Some(0), "{out:#?}");
     assert_eq!(out.json()["results"], TARGETS);
 }
 
@@ -247,7 +132,7 @@ fn eval_formula_of_only_comments_runs_without_error() {
 #[test]
 fn eval_run_with_an_error_exits_1_and_prints_the_autoscale_run() {
     let out = eval_json("a = 1;\nx = y;");
-    assert_eq!(out.code, 1, "{out:#?}");
+    assert_eq!(out.code, Some(1), "{out:#?}");
     assert_eq!(
         out.json(),
         serde_json::json!({
@@ -268,7 +153,7 @@ fn eval_text_shows_the_failing_line_with_a_caret() {
     let f = dir.file("f.formula", "a = 1;\nx = y;");
     let pool = dir.snapshot();
     let out = batchscale(&["eval", &f, "--pool", &pool]);
-    assert_eq!(out.code, 1, "{out:#?}");
+    assert_eq!(out.code, Some(1), "{out:#?}");
     let shown = format!("{}{}", out.stdout, out.stderr);
     assert!(shown.contains("Undefined symbol: y"), "{shown}");
     assert!(shown.contains("x = y;"), "the offending line: {shown}");
@@ -287,7 +172,7 @@ fn eval_text_shows_the_failing_line_with_a_caret() {
 #[test]
 fn eval_rejected_formula_exits_1_and_prints_the_batch_error() {
     let out = eval_json("$TargetDedicatedNodes = 2 *;");
-    assert_eq!(out.code, 1, "{out:#?}");
+    assert_eq!(out.code, Some(1), "{out:#?}");
     let error = out.json();
     let keys: Vec<&String> = error.as_object().expect("an object").keys().collect();
     assert_eq!(keys.len(), 3, "keys code, message, values only: {error}");
@@ -306,7 +191,7 @@ fn eval_rejected_formula_exits_1_and_prints_the_batch_error() {
 #[test]
 fn eval_formula_with_a_nul_byte_is_rejected_as_a_syntax_error() {
     let out = eval_json("x = 1;\0");
-    assert_eq!(out.code, 1, "{out:#?}");
+    assert_eq!(out.code, Some(1), "{out:#?}");
     assert_eq!(out.json()["code"], "AutoScalingFormulaSyntaxError");
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }
@@ -314,7 +199,7 @@ fn eval_formula_with_a_nul_byte_is_rejected_as_a_syntax_error() {
 #[test]
 fn eval_formula_too_long_is_rejected() {
     let out = eval_json(&format!("//{}", "x".repeat(8191)));
-    assert_eq!(out.code, 1, "{out:#?}");
+    assert_eq!(out.code, Some(1), "{out:#?}");
     assert_eq!(out.json()["code"], "AutoScalingFormulaTooLong");
 }
 
@@ -322,7 +207,7 @@ fn eval_formula_too_long_is_rejected() {
 fn eval_json_writes_run_warnings_to_stderr_one_json_per_line() {
     // val() out of range gives 0 with a warning [decided].
     let out = eval_json("v = vec(1); x = val(v, 5);");
-    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, Some(0), "{out:#?}");
     assert_eq!(out.json()["results"], format!("{TARGETS};v=[1];x=0"));
     let lines: Vec<&str> = out
         .stderr
@@ -361,7 +246,7 @@ fn check_valid_formula_exits_0() {
     let dir = Scratch::new();
     let f = dir.file("ok.formula", "$TargetDedicatedNodes = max(1, 2);");
     let out = batchscale(&["check", &f]);
-    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, Some(0), "{out:#?}");
 }
 
 #[test]
@@ -372,14 +257,14 @@ fn check_invalid_formula_exits_1() {
         "# a hash comment\n$TargetDedicatedNodes = 1;",
     );
     let out = batchscale(&["check", &f]);
-    assert_eq!(out.code, 1, "{out:#?}");
+    assert_eq!(out.code, Some(1), "{out:#?}");
     assert!(out.stderr.contains("1:1"), "the position: {}", out.stderr);
 }
 
 #[test]
 fn check_dash_reads_the_formula_from_stdin() {
-    assert_eq!(batchscale_with_stdin(&["check", "-"], b"x = 1;").code, 0);
-    assert_eq!(batchscale_with_stdin(&["check", "-"], b"x = 1 +;").code, 1);
+    assert_eq!(run(&["check", "-"], b"x = 1;").code, Some(0));
+    assert_eq!(run(&["check", "-"], b"x = 1 +;").code, Some(1));
 }
 
 #[test]
@@ -387,9 +272,9 @@ fn check_fails_when_any_of_several_files_is_invalid() {
     let dir = Scratch::new();
     let good = dir.file("good.formula", "x = 1;");
     let bad = dir.file("bad.formula", "x = 1 +;");
-    assert_eq!(batchscale(&["check", &good, &good]).code, 0);
+    assert_eq!(batchscale(&["check", &good, &good]).code, Some(0));
     let out = batchscale(&["check", &good, &bad]);
-    assert_eq!(out.code, 1, "{out:#?}");
+    assert_eq!(out.code, Some(1), "{out:#?}");
 }
 
 #[test]
@@ -398,7 +283,7 @@ fn check_reports_an_undefined_name_as_an_error() {
     let dir = Scratch::new();
     let f = dir.file("undefined.formula", "$TargetDedicatedNodes = pending;");
     let out = batchscale(&["check", &f, "--format", "json"]);
-    assert_eq!(out.code, 1, "{out:#?}");
+    assert_eq!(out.code, Some(1), "{out:#?}");
     let diagnostics = out.json();
     let error = diagnostics
         .as_array()
@@ -414,7 +299,7 @@ fn check_json_prints_a_list_of_diagnostics() {
     let dir = Scratch::new();
     let f = dir.file("bad.formula", "x = 1;\n# comment\n");
     let out = batchscale(&["check", &f, "--format", "json"]);
-    assert_eq!(out.code, 1, "{out:#?}");
+    assert_eq!(out.code, Some(1), "{out:#?}");
     let diagnostics = out.json();
     let list = diagnostics.as_array().expect("a JSON list");
     let first = list.first().expect("at least one diagnostic");
@@ -443,7 +328,7 @@ fn check_json_of_a_valid_formula_has_no_error() {
     let dir = Scratch::new();
     let f = dir.file("ok.formula", "$TargetDedicatedNodes = 1;");
     let out = batchscale(&["check", &f, "--format", "json"]);
-    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, Some(0), "{out:#?}");
     let diagnostics = out.json();
     let list = diagnostics.as_array().expect("a JSON list");
     assert!(
@@ -457,7 +342,7 @@ fn check_interval_below_five_minutes_exits_1() {
     let dir = Scratch::new();
     let f = dir.file("ok.formula", "x = 1;");
     let out = batchscale(&["check", &f, "--interval", "1m"]);
-    assert_eq!(out.code, 1, "{out:#?}");
+    assert_eq!(out.code, Some(1), "{out:#?}");
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }
 
@@ -465,7 +350,10 @@ fn check_interval_below_five_minutes_exits_1() {
 fn check_interval_above_168_hours_exits_1() {
     let dir = Scratch::new();
     let f = dir.file("ok.formula", "x = 1;");
-    assert_eq!(batchscale(&["check", &f, "--interval", "PT169H"]).code, 1);
+    assert_eq!(
+        batchscale(&["check", &f, "--interval", "PT169H"]).code,
+        Some(1)
+    );
 }
 
 #[test]
@@ -474,7 +362,7 @@ fn check_interval_within_bounds_is_accepted_in_both_forms() {
     let f = dir.file("ok.formula", "x = 1;");
     for interval in ["PT15M", "15m", "PT5M", "PT168H"] {
         let out = batchscale(&["check", &f, "--interval", interval]);
-        assert_eq!(out.code, 0, "--interval {interval}: {out:#?}");
+        assert_eq!(out.code, Some(0), "--interval {interval}: {out:#?}");
     }
 }
 
@@ -516,7 +404,7 @@ fn non_utf8_formula_is_a_usage_error() {
 
 #[test]
 fn non_utf8_formula_on_stdin_is_a_usage_error() {
-    let out = batchscale_with_stdin(&["eval", "-"], b"x = \xff;");
+    let out = run(&["eval", "-"], b"x = \xff;");
     assert_usage_error(&out, "UTF-8");
 }
 
@@ -627,7 +515,7 @@ fn unparsable_at_is_a_usage_error() {
 
 #[test]
 fn formula_and_snapshot_cannot_both_come_from_stdin() {
-    let out = batchscale_with_stdin(&["eval", "-", "--pool", "-"], b"x = 1;");
-    assert_eq!(out.code, 2, "{out:#?}");
+    let out = run(&["eval", "-", "--pool", "-"], b"x = 1;");
+    assert_eq!(out.code, Some(2), "{out:#?}");
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }

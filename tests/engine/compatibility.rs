@@ -5,7 +5,7 @@ use batchscale::time::{Interval, TICKS_PER_HOUR, TICKS_PER_MINUTE};
 use batchscale::{CompiledFormula, Snapshot};
 use batchscale::{check_interval, validate};
 
-const DOC: &str = include_str!("../COMPATIBILITY.md");
+const DOC: &str = include_str!("../../COMPATIBILITY.md");
 
 /// Every `fn name(` in the crate's sources and tests.
 fn test_functions() -> String {
