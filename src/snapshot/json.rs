@@ -1231,7 +1231,7 @@ mod tests {
 
     #[test]
     fn bad_times_and_periods() {
-        // The message is time_text's own ("expected ..., found ..."); it quotes the input.
+        // The message is the time parser's own ("expected ..., found ..."); it quotes the input.
         assert_err(
             "{\n  \"evaluationTime\": \"yesterday\"}",
             "evaluationTime",
