@@ -192,9 +192,5 @@ fn bench_peers(c: &mut Criterion) {
     }
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_formulas, bench_peers
-}
+criterion_group! { name = benches; config = common::config(); targets = bench_formulas, bench_peers }
 criterion_main!(benches);

@@ -162,9 +162,5 @@ fn bench_end_to_end(c: &mut Criterion) {
     }
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_end_to_end
-}
+criterion_group! { name = benches; config = common::config(); targets = bench_end_to_end }
 criterion_main!(benches);

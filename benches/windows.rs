@@ -130,9 +130,5 @@ fn bench_windows(c: &mut Criterion) {
     }
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_windows
-}
+criterion_group! { name = benches; config = common::config(); targets = bench_windows }
 criterion_main!(benches);

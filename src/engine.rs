@@ -8,7 +8,7 @@ use crate::eval::compile;
 use crate::eval::interpreter;
 use crate::eval::outcome::Outcome;
 use crate::eval::program::{Program, Slot};
-use crate::results::{self, AutoScaleRun, BatchError};
+use crate::results::{self, AutoScaleRun, BatchError, ServiceError};
 use crate::snapshot::Snapshot;
 use crate::syntax::ast;
 use crate::syntax::nesting;
@@ -26,23 +26,6 @@ pub const MIN_INTERVAL: Interval = Interval(5 * TICKS_PER_MINUTE);
 pub const MAX_INTERVAL: Interval = Interval(168 * TICKS_PER_HOUR);
 /// The evaluation interval when none is given: 15 minutes.
 pub const DEFAULT_INTERVAL: Interval = Interval(15 * TICKS_PER_MINUTE);
-
-const SYNTAX_ERROR: (&str, &str) = (
-    "AutoScalingFormulaSyntaxError",
-    "The specified auto-scaling formula has a syntax error.",
-);
-const TOO_LONG: (&str, &str) = (
-    "AutoScalingFormulaTooLong",
-    "The specified auto-scaling formula is too long.",
-);
-const TOO_MANY_STATEMENTS: (&str, &str) = (
-    "InvalidAutoScalingSettings",
-    "The specified auto-scaling formula has too many statements.",
-);
-const INVALID_INTERVAL: (&str, &str) = (
-    "InvalidPropertyValue",
-    "The value provided for one of the properties in the request body is invalid.",
-);
 
 /// A formula the service would refuse on add/enable: the Batch error it answers with, and
 /// every diagnostic behind it: all syntax errors, not only the first, then what the checker
@@ -121,11 +104,7 @@ impl CompiledFormula {
                 Diagnostic::new(Code::TooLong, Span::new(offset, text.len()), detail.clone())
                     .with_help("shorten comments and names, or move constants out of the formula");
             return Err(Rejection {
-                error: BatchError::new(
-                    TOO_LONG.0,
-                    TOO_LONG.1,
-                    Some(format!("{}: {detail}", at(offset))),
-                ),
+                error: ServiceError::TooLong.batch_error(Some(format!("{}: {detail}", at(offset)))),
                 diagnostics: vec![diagnostic],
             });
         }
@@ -150,7 +129,7 @@ impl CompiledFormula {
             ));
             nesting::dismantle(parsed.formula);
             return Err(Rejection {
-                error: BatchError::new(SYNTAX_ERROR.0, SYNTAX_ERROR.1, Some(detail)),
+                error: ServiceError::SyntaxError.batch_error(Some(detail)),
                 diagnostics,
             });
         }
@@ -165,11 +144,8 @@ impl CompiledFormula {
             diagnostics.extend(check::check(&parsed.formula));
             diagnostics.extend(check::text_warnings(text));
             return Err(Rejection {
-                error: BatchError::new(
-                    TOO_MANY_STATEMENTS.0,
-                    TOO_MANY_STATEMENTS.1,
-                    Some(format!("{}: {detail}", at(extra.span.start as usize))),
-                ),
+                error: ServiceError::TooManyStatements
+                    .batch_error(Some(format!("{}: {detail}", at(extra.span.start as usize)))),
                 diagnostics,
             });
         }
@@ -355,14 +331,10 @@ pub fn check_interval(interval: Interval) -> Result<(), BatchError> {
     if (MIN_INTERVAL..=MAX_INTERVAL).contains(&interval) {
         return Ok(());
     }
-    Err(BatchError::new(
-        INVALID_INTERVAL.0,
-        INVALID_INTERVAL.1,
-        Some(format!(
-            "the evaluation interval {} is outside 5 minutes to 168 hours",
-            crate::time::print::format_interval(interval)
-        )),
-    ))
+    Err(ServiceError::InvalidInterval.batch_error(Some(format!(
+        "the evaluation interval {} is outside 5 minutes to 168 hours",
+        crate::time::print::format_interval(interval)
+    ))))
 }
 
 /// Formats a formula's text in the canonical layout, keeping its comments (what

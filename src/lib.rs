@@ -131,30 +131,28 @@ pub use time::{Interval, Timestamp};
 /// API: anything here may change without notice.
 #[doc(hidden)]
 pub mod internals {
-    /// The table of built-ins.
-    pub mod builtins {
-        pub use crate::builtins::*;
+    /// Re-exports a private module's items under the same name.
+    macro_rules! inside {
+        ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+            $($(#[$doc])* pub mod $name { pub use crate::$name::*; })*
+        };
     }
-    /// The static checker.
-    pub mod check {
-        pub use crate::check::*;
+
+    inside! {
+        /// The table of built-ins.
+        builtins,
+        /// The static checker.
+        check,
+        /// How doubles print.
+        doubles,
+        /// Compilation and evaluation.
+        eval,
+        /// The lints.
+        lint,
+        /// Lexer, parser, syntax tree, formatter.
+        syntax,
     }
-    /// How doubles print.
-    pub mod doubles {
-        pub use crate::doubles::*;
-    }
-    /// Compilation and evaluation.
-    pub mod eval {
-        pub use crate::eval::*;
-    }
-    /// The lints.
-    pub mod lint {
-        pub use crate::lint::*;
-    }
-    /// Lexer, parser, syntax tree, formatter.
-    pub mod syntax {
-        pub use crate::syntax::*;
-    }
+
     /// Times as text.
     pub mod time {
         pub use crate::time::parse::*;

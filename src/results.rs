@@ -41,17 +41,60 @@ pub struct NameValuePair {
     pub value: String,
 }
 
-/// The code and message of an evaluation that failed for lack of samples.
-pub const INSUFFICIENT_SAMPLE_DATA: (&str, &str) = (
-    "InsufficientSampleData",
-    "Autoscale evaluation failed due to insufficient sample data",
-);
+/// The service's error codes, each with its fixed message \[seen\].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ServiceError {
+    /// A formula with a syntax error, on add/enable.
+    SyntaxError,
+    /// A formula over 8192 characters.
+    TooLong,
+    /// A formula over 100 statements.
+    TooManyStatements,
+    /// An evaluation interval outside 5 minutes to 168 hours.
+    InvalidInterval,
+    /// An evaluation that failed for lack of samples.
+    InsufficientSampleData,
+    /// Any other evaluation failure.
+    Evaluation,
+}
 
-/// The code and message of any other evaluation failure.
-pub const EVALUATION_ERROR: (&str, &str) = (
-    "AutoScalingFormulaEvaluationError",
-    "The specified auto-scaling formula has evaluation error",
-);
+macro_rules! formula {
+    ($rest:literal) => {
+        concat!("The specified auto-scaling formula ", $rest)
+    };
+}
+
+impl ServiceError {
+    /// The code and its message.
+    pub(crate) fn code_and_message(self) -> (&'static str, &'static str) {
+        use ServiceError::*;
+        let code = match self {
+            SyntaxError => "AutoScalingFormulaSyntaxError",
+            TooLong => "AutoScalingFormulaTooLong",
+            TooManyStatements => "InvalidAutoScalingSettings",
+            InvalidInterval => "InvalidPropertyValue",
+            InsufficientSampleData => "InsufficientSampleData",
+            Evaluation => "AutoScalingFormulaEvaluationError",
+        };
+        let message = match self {
+            SyntaxError => formula!("has a syntax error."),
+            TooLong => formula!("is too long."),
+            TooManyStatements => formula!("has too many statements."),
+            Evaluation => formula!("has evaluation error"),
+            InsufficientSampleData => "Autoscale evaluation failed due to insufficient sample data",
+            InvalidInterval => {
+                "The value provided for one of the properties in the request body is invalid."
+            }
+        };
+        (code, message)
+    }
+
+    /// The Batch error of a rejected request, with its `Message` detail.
+    pub(crate) fn batch_error(self, detail: Option<String>) -> BatchError {
+        let (code, message) = self.code_and_message();
+        BatchError::new(code, message, detail)
+    }
+}
 
 /// The error the service answers a rejected request with (REST shape).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -206,9 +249,10 @@ fn write_target(out: &mut String, value: &Value) {
 /// The error part of an AutoScaleRun for a failed run, with its `Line L, Col C` message.
 pub fn run_error(kind: RunErrorKind, position: (usize, usize), detail: &str) -> AutoScaleRunError {
     let (code, message) = match kind {
-        RunErrorKind::InsufficientSampleData => INSUFFICIENT_SAMPLE_DATA,
-        RunErrorKind::Evaluation => EVALUATION_ERROR,
-    };
+        RunErrorKind::InsufficientSampleData => ServiceError::InsufficientSampleData,
+        RunErrorKind::Evaluation => ServiceError::Evaluation,
+    }
+    .code_and_message();
     AutoScaleRunError {
         code: code.to_string(),
         message: message.to_string(),

@@ -130,11 +130,35 @@ impl Elementwise {
 }
 
 const DOUBLE: Param = Param::one("double", TypeSet::DOUBLE);
+const VECTOR: Param = Param::one("doubleVec v", TypeSet::DOUBLE_VEC);
+const VECTOR_AND_PERCENT: &[Param] = &[VECTOR, Param::one("double p", TypeSet::DOUBLE)];
+const VECTOR_AND_INDEX: &[Param] = &[VECTOR, Param::one("double i", TypeSet::DOUBLE)];
+const PERCENTILE: &[Form] = &[Form::new(VECTOR_AND_PERCENT, Type::Double)];
+const VAL: &[Form] = &[Form::new(VECTOR_AND_INDEX, Type::Double)];
+const NOTHING_TO_DOUBLE: &[Form] = &[Form::new(&[], Type::Double)];
+const NO_VALUE: &[Form] = &[Form::new(&[], Type::NoValue)];
+const TIME: &[Form] = &[
+    Form::new(&[], Type::Timestamp),
+    Form::new(&[Param::one("string", TypeSet::STRING)], Type::Timestamp),
+];
+const VEC: &[Form] = &[Form::new(&[LIST], Type::DoubleVec)];
 const AGGREGATE: &[Form] = &[Form::new(&[LIST], Type::Double)];
 const ELEMENTWISE: &[Form] = &[
     Form::new(&[DOUBLE], Type::Double),
     Form::new(&[LIST], Type::DoubleVec),
 ];
+
+const fn record(
+    name: &'static str,
+    forms: &'static [Form],
+    implementation: Implementation,
+) -> Function {
+    Function {
+        name,
+        forms,
+        implementation,
+    }
+}
 
 const fn aggregate(name: &'static str, kind: Aggregate) -> Function {
     Function {
@@ -166,54 +190,15 @@ pub const FUNCTIONS: &[Function] = &[
     aggregate("max", Aggregate::Max),
     aggregate("min", Aggregate::Min),
     aggregate("norm", Aggregate::Norm),
-    Function {
-        name: "percentile",
-        forms: &[Form::new(
-            &[
-                Param::one("doubleVec v", TypeSet::DOUBLE_VEC),
-                Param::one("double p", TypeSet::DOUBLE),
-            ],
-            Type::Double,
-        )],
-        implementation: Implementation::Percentile,
-    },
-    Function {
-        name: "rand",
-        forms: &[Form::new(&[], Type::Double)],
-        implementation: Implementation::Rand,
-    },
+    record("percentile", PERCENTILE, Implementation::Percentile),
+    record("rand", NOTHING_TO_DOUBLE, Implementation::Rand),
     aggregate("range", Aggregate::Range),
     aggregate("std", Aggregate::Std),
-    Function {
-        name: "stop",
-        forms: &[Form::new(&[], Type::NoValue)],
-        implementation: Implementation::Stop,
-    },
+    record("stop", NO_VALUE, Implementation::Stop),
     aggregate("sum", Aggregate::Sum),
-    Function {
-        name: "time",
-        forms: &[
-            Form::new(&[], Type::Timestamp),
-            Form::new(&[Param::one("string", TypeSet::STRING)], Type::Timestamp),
-        ],
-        implementation: Implementation::Time,
-    },
-    Function {
-        name: "val",
-        forms: &[Form::new(
-            &[
-                Param::one("doubleVec v", TypeSet::DOUBLE_VEC),
-                Param::one("double i", TypeSet::DOUBLE),
-            ],
-            Type::Double,
-        )],
-        implementation: Implementation::Val,
-    },
-    Function {
-        name: "vec",
-        forms: &[Form::new(&[LIST], Type::DoubleVec)],
-        implementation: Implementation::Vec,
-    },
+    record("time", TIME, Implementation::Time),
+    record("val", VAL, Implementation::Val),
+    record("vec", VEC, Implementation::Vec),
 ];
 
 /// The function of a name, if there is one.

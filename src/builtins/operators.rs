@@ -321,10 +321,19 @@ mod tests {
 
     #[test]
     fn double_arithmetic() {
-        assert_eq!(binary(Add, &d(1.0), &d(2.0)), Ok(d(3.0)));
-        assert_eq!(binary(Sub, &d(1.0), &d(2.0)), Ok(d(-1.0)));
-        assert_eq!(binary(Mul, &d(3.0), &d(2.0)), Ok(d(6.0)));
-        assert_eq!(binary(Div, &d(3.0), &d(2.0)), Ok(d(1.5)));
+        for (op, x, y, z) in [
+            (Add, 1.0, 2.0, 3.0),
+            (Sub, 1.0, 2.0, -1.0),
+            (Mul, 3.0, 2.0, 6.0),
+            (Div, 3.0, 2.0, 1.5),
+        ] {
+            assert_eq!(
+                binary(op, &d(x), &d(y)),
+                Ok(d(z)),
+                "{x} {} {y}",
+                op.symbol()
+            );
+        }
     }
 
     #[test]

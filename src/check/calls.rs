@@ -35,7 +35,7 @@ impl Checker<'_> {
                     None
                 };
             let message = format!("unknown function '{name}'");
-            self.error(Code::UnknownFunction, function.span, message, help);
+            self.report(Code::UnknownFunction, function.span, message, help);
             return TypeSet::UNKNOWN;
         };
         let forms = def.forms();
@@ -56,7 +56,7 @@ impl Checker<'_> {
         match def.implementation {
             Implementation::Aggregate(kind) => {
                 if kind == Aggregate::Std && found.as_slice() == [TypeSet::DOUBLE] {
-                    self.warning(
+                    self.report(
                         Code::StdOfOne,
                         span,
                         "std() of one value is 0 here; the service's behaviour here is \
@@ -67,7 +67,7 @@ impl Checker<'_> {
                     );
                 }
                 if args.is_empty() && kind.fails_on_empty_list() {
-                    self.error(
+                    self.report(
                         Code::EmptyArgumentList,
                         span,
                         format!(
@@ -82,7 +82,7 @@ impl Checker<'_> {
                 if fits {
                     self.constant_index_or_percentage(def, &args[1]);
                     if def.implementation == Implementation::Val && self.several_samples(&args[0]) {
-                        self.warning(
+                        self.report(
                             Code::SampleOrder,
                             span,
                             "val() picks an element by position, and sample vectors are taken \
@@ -121,7 +121,7 @@ impl Checker<'_> {
             }
             Implementation::Stop => {
                 if use_ == Use::Value {
-                    self.error(
+                    self.report(
                         Code::StopValue,
                         span,
                         "stop() has no value to use".to_string(),
@@ -149,7 +149,7 @@ impl Checker<'_> {
                     && let Err(detail) = crate::time::parse::parse_time_literal(literal)
                 {
                     let message = format!("time(\"{literal}\") always fails: {detail}");
-                    self.error(Code::InvalidTimeText, text.span, message, None);
+                    self.report(Code::InvalidTimeText, text.span, message, None);
                 }
             }
         }
@@ -164,7 +164,7 @@ impl Checker<'_> {
         }
         let most = forms.counts().last().copied().unwrap_or(0);
         let span = extra_arguments_span(args, most).unwrap_or(args_span);
-        self.error(
+        self.report(
             Code::Arity,
             span,
             format!(
@@ -223,14 +223,14 @@ impl Checker<'_> {
             return;
         };
         match def.implementation {
-            Implementation::Percentile if !(0.0..=100.0).contains(&c) => self.error(
+            Implementation::Percentile if !(0.0..=100.0).contains(&c) => self.report(
                 Code::ArgumentOutOfRange,
                 arg.span,
                 format!("percentile() always fails here: the percentage must be between 0 and 100, got {c}"),
                 Some("percentages run from 0 to 100: 90 is the 90th percentile".to_string()),
             ),
             // The index is truncated toward zero: -0.5 reads element 0.
-            Implementation::Val if c.trunc() < 0.0 => self.warning(
+            Implementation::Val if c.trunc() < 0.0 => self.report(
                 Code::NegativeValIndex,
                 arg.span,
                 format!(
@@ -262,7 +262,7 @@ impl Checker<'_> {
                         "methods are called on sampled metrics, as in '$CPUPercent.{name}(...)'"
                     ))
                 };
-                self.error(
+                self.report(
                     Code::MethodReceiver,
                     receiver.span,
                     format!("'{name}' is called on {t}, but only sampled metrics have methods"),
@@ -278,7 +278,7 @@ impl Checker<'_> {
                 None => format!("the methods are {}", method_list()),
             };
             let message = format!("sampled metrics have no method '{name}'");
-            self.error(Code::UnknownMethod, method.span, message, Some(help));
+            self.report(Code::UnknownMethod, method.span, message, Some(help));
             return TypeSet::UNKNOWN;
         };
         let help = || Some(format!("use {}", m.signature()));
@@ -314,7 +314,7 @@ impl Checker<'_> {
             None => {
                 let most = forms.counts().last().copied().unwrap_or(0);
                 let span = extra_arguments_span(args, most).unwrap_or(args_span);
-                self.error(
+                self.report(
                     Code::Arity,
                     span,
                     format!(
@@ -342,7 +342,7 @@ impl Checker<'_> {
                 if let Some(n) = literal(count)
                     && n < 1.0
                 {
-                    self.error(
+                    self.report(
                         Code::ArgumentOutOfRange,
                         count.span,
                         format!("{metric}.GetSample() always fails here: the sample count must be at least 1, got {n}"),
@@ -355,7 +355,7 @@ impl Checker<'_> {
                 if let Some(p) = literal(percent)
                     && !(0.0..=100.0).contains(&p)
                 {
-                    self.error(
+                    self.report(
                         Code::ArgumentOutOfRange,
                         percent.span,
                         format!("{metric}.GetSample() always fails here: the required percentage must be between 0 and 100, got {p}"),
@@ -377,7 +377,7 @@ impl Checker<'_> {
             } else {
                 format!("use a method such as {metric}.GetSample(1)")
             };
-            self.error(
+            self.report(
                 Code::FieldReceiver,
                 receiver.span,
                 format!(
@@ -405,7 +405,7 @@ impl Checker<'_> {
                 None => format!("the fields are {}", field_list()),
             };
             let message = format!("timestamps have no field '{name}'");
-            self.error(Code::UnknownField, field.span, message, Some(help));
+            self.report(Code::UnknownField, field.span, message, Some(help));
             return TypeSet::UNKNOWN;
         }
         TypeSet::DOUBLE

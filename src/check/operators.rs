@@ -18,7 +18,7 @@ impl Checker<'_> {
     /// on short-circuit evaluation \[decided\].
     pub(super) fn short_circuit(&mut self, op: BinaryOp, rhs: Span) {
         let when = if op == BinaryOp::And { "false" } else { "true" };
-        self.warning(
+        self.report(
             Code::ShortCircuit,
             rhs,
             format!(
@@ -62,7 +62,7 @@ impl Checker<'_> {
             );
             let chained = op.is_comparison() && inner.is_comparison();
             if mixed_logic {
-                self.warning(
+                self.report(
                     Code::Precedence,
                     e.span,
                     "'&&' and '||' are mixed without parentheses; '&&' binds tighter here, \
@@ -73,7 +73,7 @@ impl Checker<'_> {
                     ),
                 );
             } else if chained {
-                self.warning(
+                self.report(
                     Code::Precedence,
                     e.span,
                     format!(
@@ -104,13 +104,13 @@ impl Checker<'_> {
         let help = operand_help(None, found, TypeSet::UNKNOWN);
         if result.is_unknown() {
             let message = format!("operator '{symbol}' is not defined for {found}");
-            self.error(Code::OperatorType, span, message, help);
+            self.report(Code::OperatorType, span, message, help);
         } else {
             let message = format!(
                 "this fails at run time on some paths: operator '{symbol}' is not defined for {}",
                 TypeSet::of(bad)
             );
-            self.error(Code::TypeOnSomePaths, span, message, help);
+            self.report(Code::TypeOnSomePaths, span, message, help);
         }
         result
     }
@@ -143,7 +143,7 @@ impl Checker<'_> {
         if arithmetic && a.contains(Type::Double) && b.contains(Type::DoubleVec) {
             let help = matches!(op, BinaryOp::Add | BinaryOp::Mul)
                 .then(|| format!("put the doubleVec on the left, as in 'v {symbol} 2'"));
-            self.warning(
+            self.report(
                 Code::ScalarVectorOperation,
                 span,
                 format!(
@@ -159,7 +159,7 @@ impl Checker<'_> {
             && b.contains(Type::DoubleVec)
             && !same_vector(lhs, rhs)
         {
-            self.warning(
+            self.report(
                 Code::VectorPairwise,
                 span,
                 format!(
@@ -175,7 +175,7 @@ impl Checker<'_> {
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
         );
         if ordering && a.contains(Type::String) && b.contains(Type::String) {
-            self.warning(
+            self.report(
                 Code::StringOrder,
                 span,
                 format!(
@@ -192,14 +192,14 @@ impl Checker<'_> {
         let help = operand_help(Some(op), a, b);
         if result.is_unknown() {
             let message = format!("operator '{symbol}' is not defined for {a} and {b}");
-            self.error(Code::OperatorType, span, message, help);
+            self.report(Code::OperatorType, span, message, help);
         } else {
             let message = format!(
                 "this fails at run time on some paths: operator '{symbol}' is not defined for {} and {}",
                 TypeSet::of(x),
                 TypeSet::of(y)
             );
-            self.error(Code::TypeOnSomePaths, span, message, help);
+            self.report(Code::TypeOnSomePaths, span, message, help);
         }
         result
     }
@@ -215,7 +215,7 @@ impl Checker<'_> {
     ) {
         if op == BinaryOp::Div && literal(rhs) == Some(0.0) && !a.is_unknown() {
             if a.is_subset_of(TypeSet::TIME_INTERVAL) {
-                self.error(
+                self.report(
                     Code::IntervalDivisionByZero,
                     span,
                     "dividing a timeinterval by zero always leaves the range of time intervals"
@@ -223,7 +223,7 @@ impl Checker<'_> {
                     Some("divide by a number other than 0".to_string()),
                 );
             } else if !a.intersection(TypeSet::LIST_ITEM).is_unknown() {
-                self.warning(
+                self.report(
                     Code::DivisionByZero,
                     span,
                     "division by zero gives an infinity or NaN; the service's behaviour here \
@@ -243,7 +243,7 @@ impl Checker<'_> {
         };
         if op.is_comparison() && (weekday_against_zero(lhs, rhs) || weekday_against_zero(rhs, lhs))
         {
-            self.warning(
+            self.report(
                 Code::WeekdaySunday,
                 span,
                 "'.weekday' is 0 on Sunday here (as .NET counts); the service's behaviour \
@@ -258,7 +258,7 @@ impl Checker<'_> {
         if op.is_comparison()
             && (weekday_against_seven(lhs, rhs) || weekday_against_seven(rhs, lhs))
         {
-            self.warning(
+            self.report(
                 Code::WeekdaySeven,
                 span,
                 "'.weekday' runs from 0 (Sunday) to 6 (Saturday) and is never 7; the service's \

@@ -109,19 +109,8 @@ pub(super) struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    pub(super) fn error(&mut self, code: Code, span: Span, message: String, help: Option<String>) {
-        let mut d = Diagnostic::new(code, span, message);
-        d.help = help;
-        self.diagnostics.push(d);
-    }
-
-    pub(super) fn warning(
-        &mut self,
-        code: Code,
-        span: Span,
-        message: String,
-        help: Option<String>,
-    ) {
+    /// A diagnostic of `code` (an error or a warning, as the code says).
+    pub(super) fn report(&mut self, code: Code, span: Span, message: String, help: Option<String>) {
         let mut d = Diagnostic::new(code, span, message);
         d.help = help;
         self.diagnostics.push(d);
@@ -136,7 +125,7 @@ impl Checker<'_> {
         help: Option<String>,
     ) {
         if self.once.insert(code) {
-            self.warning(code, span, message, help);
+            self.report(code, span, message, help);
         }
     }
 
@@ -157,12 +146,12 @@ impl Checker<'_> {
         }
         let bad = found.without(wanted);
         if found.intersection(wanted).is_unknown() {
-            self.error(code, span, message(bad), help);
+            self.report(code, span, message(bad), help);
         } else {
             // Sound rather than hopeful: a type that is wrong on some path fails the run
             // whenever that path is taken, so it is an error like any other type error.
             let message = format!("this fails at run time on some paths: {}", message(bad));
-            self.error(Code::TypeOnSomePaths, span, message, help);
+            self.report(Code::TypeOnSomePaths, span, message, help);
         }
     }
 
@@ -170,7 +159,7 @@ impl Checker<'_> {
         let name = target.text.as_str();
         let value_span = value.span;
         match builtins::system_variable(name) {
-            Some(SystemVariable::Metric(_)) => self.error(
+            Some(SystemVariable::Metric(_)) => self.report(
                 Code::AssignReadOnly,
                 target.span,
                 format!("cannot assign to '{name}': a sampled metric is read-only"),
@@ -188,7 +177,7 @@ impl Checker<'_> {
                         builtins::target_name(t)
                     )
                 });
-                self.error(
+                self.report(
                     Code::AssignReadOnly,
                     target.span,
                     format!(
@@ -227,14 +216,14 @@ impl Checker<'_> {
                 if builtins::time_constant(name).is_some() {
                     let message = format!("cannot assign to '{name}': it is a time constant");
                     let help = Some("give your variable another name".to_string());
-                    self.error(Code::AssignConstant, target.span, message, help);
+                    self.report(Code::AssignConstant, target.span, message, help);
                     return;
                 }
                 if DeallocationOption::from_keyword(name).is_some() {
                     let message =
                         format!("cannot assign to '{name}': it is a deallocation keyword");
                     let help = Some("give your variable another name".to_string());
-                    self.error(Code::AssignConstant, target.span, message, help);
+                    self.report(Code::AssignConstant, target.span, message, help);
                     return;
                 }
                 if !self.assigned.contains_key(name) {
@@ -260,7 +249,7 @@ impl Checker<'_> {
     pub(super) fn first_user_assignment(&mut self, target: &Name) {
         let name = target.text.as_str();
         if builtins::function(name).is_some() {
-            self.warning(
+            self.report(
                 Code::FunctionNameVariable,
                 target.span,
                 format!(
@@ -278,7 +267,7 @@ impl Checker<'_> {
             .filter(|(_, v)| matches!(v, SystemVariable::Target { .. }))
             .map(|(n, _)| *n);
         if let Some(similar) = suggest(name, targets) {
-            self.warning(
+            self.report(
                 Code::LookalikeTarget,
                 target.span,
                 format!(
@@ -295,7 +284,7 @@ impl Checker<'_> {
             return;
         };
         if self.legacy_seen.insert(name.to_string()) {
-            self.warning(
+            self.report(
                 Code::LegacyName,
                 span,
                 format!("'{name}' is a legacy name of '{full}'"),
@@ -305,7 +294,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn deallocation_pass_through(&mut self, span: Span) {
-        self.warning(
+        self.report(
             Code::DeallocationPassThrough,
             span,
             "a deallocation option passes through a variable or '?:' here; the service's \
@@ -321,7 +310,7 @@ impl Checker<'_> {
 
     pub(super) fn retired(&mut self, metric: Metric, span: Span) {
         if metric.is_retired() {
-            self.warning(
+            self.report(
                 Code::RetiredMetric,
                 span,
                 format!(
@@ -390,7 +379,7 @@ impl Checker<'_> {
                     self.deallocation_pass_through(e.span);
                 }
                 if use_ == Use::Value && !a.is_unknown() && !b.is_unknown() && a != b {
-                    self.warning(
+                    self.report(
                         Code::BranchTypesDiffer,
                         e.span,
                         format!(
@@ -422,7 +411,7 @@ impl Checker<'_> {
         match builtins::system_variable(name) {
             Some(SystemVariable::Metric(metric)) => {
                 let name = metric.name();
-                self.error(
+                self.report(
                     Code::MetricAsValue,
                     span,
                     format!("{name} is a sampled metric and cannot be used as a value"),
@@ -513,7 +502,7 @@ impl Checker<'_> {
                 _ => None,
             }
         };
-        self.error(
+        self.report(
             Code::UndefinedSymbol,
             span,
             format!("undefined symbol '{name}'"),

@@ -22,24 +22,9 @@ pub(super) struct Estimate {
 }
 
 impl Estimate {
-    pub(super) const ANY: Estimate = Estimate {
-        lo: f64::NEG_INFINITY,
-        hi: f64::INFINITY,
-        integral: false,
-        fractional: false,
-    };
-    pub(super) const BOOL: Estimate = Estimate {
-        lo: 0.0,
-        hi: 1.0,
-        integral: true,
-        fractional: false,
-    };
-    pub(super) const COUNT: Estimate = Estimate {
-        lo: 0.0,
-        hi: f64::INFINITY,
-        integral: true,
-        fractional: false,
-    };
+    pub(super) const ANY: Estimate = Estimate::range(f64::NEG_INFINITY, f64::INFINITY, false);
+    pub(super) const BOOL: Estimate = Estimate::range(0.0, 1.0, true);
+    pub(super) const COUNT: Estimate = Estimate::range(0.0, f64::INFINITY, true);
 
     pub(super) fn exact(c: f64) -> Estimate {
         if c.is_nan() {
@@ -54,7 +39,7 @@ impl Estimate {
         }
     }
 
-    pub(super) fn range(lo: f64, hi: f64, integral: bool) -> Estimate {
+    pub(super) const fn range(lo: f64, hi: f64, integral: bool) -> Estimate {
         Estimate {
             lo,
             hi,
@@ -205,15 +190,9 @@ pub(super) struct Range {
 }
 
 impl Range {
-    pub(super) const ALL: Range = Range {
-        lo: f64::NEG_INFINITY,
-        lo_open: false,
-        hi: f64::INFINITY,
-        hi_open: false,
-        integral: false,
-    };
+    pub(super) const ALL: Range = Range::closed(f64::NEG_INFINITY, f64::INFINITY, false);
 
-    pub(super) fn closed(lo: f64, hi: f64, integral: bool) -> Range {
+    pub(super) const fn closed(lo: f64, hi: f64, integral: bool) -> Range {
         Range {
             lo,
             lo_open: false,

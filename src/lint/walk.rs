@@ -8,30 +8,8 @@ use crate::syntax::ast::{BinaryOp, Expr, ExprKind};
 use crate::syntax::nesting::MAX_NESTING_DEPTH;
 
 /// Calls `f` on each direct sub-expression.
-pub(super) fn for_each_child<'e>(e: &'e Expr, mut f: impl FnMut(&'e Expr)) {
-    match &e.kind {
-        ExprKind::Number(_) | ExprKind::String(_) | ExprKind::Name(_) => {}
-        ExprKind::Unary { operand, .. } => f(operand),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            f(lhs);
-            f(rhs);
-        }
-        ExprKind::Conditional {
-            condition,
-            then,
-            otherwise,
-        } => {
-            f(condition);
-            f(then);
-            f(otherwise);
-        }
-        ExprKind::Call { args, .. } => args.iter().for_each(f),
-        ExprKind::Method { receiver, args, .. } => {
-            f(receiver);
-            args.iter().for_each(f);
-        }
-        ExprKind::Field { receiver, .. } => f(receiver),
-    }
+pub(super) fn for_each_child<'e>(e: &'e Expr, f: impl FnMut(&'e Expr)) {
+    e.for_each_child(f);
 }
 
 /// Every name read in an expression.

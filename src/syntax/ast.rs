@@ -158,4 +158,31 @@ impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Expr {
         Expr { kind, span }
     }
+
+    /// Calls `f` on each direct sub-expression, in source order.
+    pub fn for_each_child<'e>(&'e self, mut f: impl FnMut(&'e Expr)) {
+        match &self.kind {
+            ExprKind::Number(_) | ExprKind::String(_) | ExprKind::Name(_) => {}
+            ExprKind::Unary { operand, .. } => f(operand),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            ExprKind::Conditional {
+                condition,
+                then,
+                otherwise,
+            } => {
+                f(condition);
+                f(then);
+                f(otherwise);
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(f),
+            ExprKind::Method { receiver, args, .. } => {
+                f(receiver);
+                args.iter().for_each(f);
+            }
+            ExprKind::Field { receiver, .. } => f(receiver),
+        }
+    }
 }

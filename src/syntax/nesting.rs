@@ -67,30 +67,7 @@ pub fn expr_depth<'a>(root: &'a Expr, limit: usize) -> (usize, Option<Span>) {
         if depth == limit + 1 && first_too_deep.is_none_or(|s| e.span.start < s.start) {
             first_too_deep = Some(e.span);
         }
-        let mut push = |child: &'a Expr| stack.push((child, depth + 1));
-        match &e.kind {
-            ExprKind::Number(_) | ExprKind::String(_) | ExprKind::Name(_) => {}
-            ExprKind::Unary { operand, .. } => push(operand),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                push(lhs);
-                push(rhs);
-            }
-            ExprKind::Conditional {
-                condition,
-                then,
-                otherwise,
-            } => {
-                push(condition);
-                push(then);
-                push(otherwise);
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(push),
-            ExprKind::Method { receiver, args, .. } => {
-                push(receiver);
-                args.iter().for_each(push);
-            }
-            ExprKind::Field { receiver, .. } => push(receiver),
-        }
+        e.for_each_child(|child| stack.push((child, depth + 1)));
     }
     (deepest, first_too_deep)
 }

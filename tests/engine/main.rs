@@ -7,3 +7,4 @@
 
 mod compatibility;
 mod language;
+mod snapshot;

@@ -9,7 +9,5 @@ mod conformance;
 mod corpus;
 mod determinism;
 mod diagnostics;
-mod edges;
 mod limits;
 mod readme;
-mod snapshot_edges;
