@@ -193,15 +193,10 @@ impl<'a> Machine<'a, '_> {
     /// Evaluates an argument that may be a vector: a `GetSample` call is read in place
     /// (its window's samples are not copied), anything else evaluates to a value.
     pub(super) fn list_arg(&mut self, arg: &Node) -> Result<ListArg<'a>, Flow> {
-        if let Node::Method {
-            metric,
-            method: Method::GetSample,
-            args,
-            arg_spans,
-            args_span,
-        } = arg
+        if let Node::Method(m) = arg
+            && m.method == Method::GetSample
         {
-            let samples = self.get_sample(*metric, args, arg_spans, *args_span)?;
+            let samples = self.get_sample(m.metric, &m.args, &m.arg_spans, m.args_span)?;
             return Ok(ListArg::Samples(samples));
         }
         self.eval(arg).map(ListArg::Value)

@@ -17,7 +17,9 @@ use crate::syntax::span::Span;
 use std::collections::HashMap;
 
 use super::lower::lower;
-use super::program::{CompiledStatement, Node, Program, Slot, SlotInfo, SlotKind, TargetSlots};
+use super::program::{
+    Call, CompiledStatement, MethodCall, Node, Program, Slot, SlotInfo, SlotKind, TargetSlots,
+};
 use super::value::Value;
 pub fn compile(formula: &ast::Formula) -> Program {
     let mut compiler = Compiler {
@@ -209,12 +211,12 @@ impl Compiler {
                 if def.implementation == Implementation::Stop {
                     return Node::StopAsValue { span };
                 }
-                Node::Call {
+                Node::Call(Call {
                     function: def,
                     arg_spans: args.iter().map(|a| a.span).collect(),
                     args: args.iter().map(|a| self.expr(a)).collect(),
                     span,
-                }
+                })
             }
             ExprKind::Method {
                 receiver,
@@ -244,13 +246,13 @@ impl Compiler {
                         detail: format!("unknown method '{}' of {}", method.text, metric.name()),
                     };
                 };
-                Node::Method {
+                Node::Method(MethodCall {
                     metric,
                     method: m,
                     arg_spans: args.iter().map(|a| a.span).collect(),
                     args: args.iter().map(|a| self.expr(a)).collect(),
                     args_span: *args_span,
-                }
+                })
             }
             ExprKind::Field { receiver, field } => {
                 let receiver_node = self.expr(receiver);

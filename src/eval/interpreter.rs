@@ -423,21 +423,10 @@ impl<'a> Machine<'a, '_> {
                     self.eval(otherwise)
                 }
             }
-            Node::Call {
-                function,
-                args,
-                arg_spans,
-                span,
-            } => self.call(function, args, arg_spans, *span),
+            Node::Call(call) => self.call(call.function, &call.args, &call.arg_spans, call.span),
             Node::StopAsValue { span } => Err(fail(*span, "stop() has no value to use")),
             Node::Stop => Err(Flow::Stop),
-            Node::Method {
-                metric,
-                method,
-                args,
-                arg_spans,
-                args_span,
-            } => self.method(*metric, *method, args, arg_spans, *args_span),
+            Node::Method(m) => self.method(m.metric, m.method, &m.args, &m.arg_spans, m.args_span),
             Node::Field {
                 receiver,
                 field,

@@ -105,11 +105,11 @@ fn is_number(node: &Node, doubles: &[bool]) -> bool {
             then, otherwise, ..
         } => is_number(then, doubles) && is_number(otherwise, doubles),
         // One argument of type double picks the scalar form [doc].
-        Node::Call { function, args, .. } => {
-            let args: Vec<TypeSet> = args.iter().map(types).collect();
-            function.forms().result_type(&args) == TypeSet::DOUBLE
+        Node::Call(call) => {
+            let args: Vec<TypeSet> = call.args.iter().map(types).collect();
+            call.function.forms().result_type(&args) == TypeSet::DOUBLE
         }
-        Node::Method { method, .. } => method.forms().result_type(&[]) == TypeSet::DOUBLE,
+        Node::Method(m) => m.method.forms().result_type(&[]) == TypeSet::DOUBLE,
         // Every field of a timestamp is a double.
         Node::Field { .. } => true,
         Node::StopAsValue { .. } | Node::Stop | Node::Fail { .. } => false,
@@ -183,30 +183,14 @@ impl Lowering {
                 otherwise: Box::new(self.node(*otherwise)),
                 span,
             },
-            Node::Call {
-                function,
-                args,
-                arg_spans,
-                span,
-            } => Node::Call {
-                function,
-                args: self.nodes(args),
-                arg_spans,
-                span,
-            },
-            Node::Method {
-                metric,
-                method,
-                args,
-                arg_spans,
-                args_span,
-            } => Node::Method {
-                metric,
-                method,
-                args: self.nodes(args),
-                arg_spans,
-                args_span,
-            },
+            Node::Call(mut call) => {
+                call.args = self.nodes(call.args);
+                Node::Call(call)
+            }
+            Node::Method(mut m) => {
+                m.args = self.nodes(m.args);
+                Node::Method(m)
+            }
             Node::Field {
                 receiver,
                 field,
@@ -270,18 +254,15 @@ impl Lowering {
                 then: self.arg(*then),
                 otherwise: self.arg(*otherwise),
             },
-            Node::Call {
-                function,
-                args,
-                span,
-                ..
-            } if args.iter().all(|a| self.is_number(a))
-                && matches!(
-                    function.implementation,
-                    Implementation::Aggregate(_) | Implementation::Elementwise(_)
-                ) =>
+            Node::Call(call)
+                if call.args.iter().all(|a| self.is_number(a))
+                    && matches!(
+                        call.function.implementation,
+                        Implementation::Aggregate(_) | Implementation::Elementwise(_)
+                    ) =>
             {
-                let mut args: Vec<Arg> = args.into_iter().map(|a| self.arg(a)).collect();
+                let (function, span) = (call.function, call.span);
+                let mut args: Vec<Arg> = call.args.into_iter().map(|a| self.arg(a)).collect();
                 if let (
                     Implementation::Aggregate(kind @ (Aggregate::Max | Aggregate::Min)),
                     [_, _],

@@ -57,25 +57,14 @@ pub enum Node {
         otherwise: Box<Node>,
         span: Span,
     },
-    Call {
-        function: &'static Function,
-        args: Vec<Node>,
-        arg_spans: Vec<Span>,
-        span: Span,
-    },
+    Call(Call),
     /// `stop()` where its value is used: an error when evaluated.
     StopAsValue {
         span: Span,
     },
     /// `stop()` as a statement (or a branch of a statement-level `?:`): ends the run.
     Stop,
-    Method {
-        metric: Metric,
-        method: Method,
-        args: Vec<Node>,
-        arg_spans: Vec<Span>,
-        args_span: Span,
-    },
+    Method(MethodCall),
     Field {
         receiver: Box<Node>,
         field: Field,
@@ -87,6 +76,26 @@ pub enum Node {
         span: Span,
         detail: String,
     },
+}
+
+/// A call of a function: its record, its arguments and where each is written.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub function: &'static Function,
+    pub args: Vec<Node>,
+    pub arg_spans: Vec<Span>,
+    pub span: Span,
+}
+
+/// A method of a sampled metric, called with its arguments; `args_span` (from the `(`) is
+/// where the service reports a sample error.
+#[derive(Debug, Clone)]
+pub struct MethodCall {
+    pub metric: Metric,
+    pub method: Method,
+    pub args: Vec<Node>,
+    pub arg_spans: Vec<Span>,
+    pub args_span: Span,
 }
 
 #[derive(Debug, Clone)]

@@ -179,8 +179,8 @@ impl<'a> Linter<'a> {
         Some(format!(
             "'{}' is between {} and {}",
             self.source(subject),
-            format_double(range.lo),
-            format_double(range.hi)
+            format_double(range.bounds().0),
+            format_double(range.bounds().1)
         ))
     }
 
@@ -204,7 +204,7 @@ impl<'a> Linter<'a> {
             return None;
         }
         let op = if truth { op } else { negate(op)? };
-        let integral = self.static_range(subject).is_some_and(|r| r.integral);
+        let integral = self.static_range(subject).is_some_and(|r| r.is_integral());
         Some((subject, Range::satisfying(op, c, integral)?))
     }
 

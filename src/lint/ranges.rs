@@ -181,15 +181,25 @@ pub(super) fn metric_estimate(metric: Metric) -> Estimate {
 /// A set of numbers `lo..hi`, each end open or closed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Range {
-    pub(super) lo: f64,
-    pub(super) lo_open: bool,
-    pub(super) hi: f64,
-    pub(super) hi_open: bool,
+    lo: f64,
+    lo_open: bool,
+    hi: f64,
+    hi_open: bool,
     /// Only whole numbers (for messages and integral narrowing).
-    pub(super) integral: bool,
+    integral: bool,
 }
 
 impl Range {
+    /// The lowest and highest number of the set.
+    pub(super) fn bounds(&self) -> (f64, f64) {
+        (self.lo, self.hi)
+    }
+
+    /// Whether the set holds only whole numbers.
+    pub(super) fn is_integral(&self) -> bool {
+        self.integral
+    }
+
     pub(super) const ALL: Range = Range::closed(f64::NEG_INFINITY, f64::INFINITY, false);
 
     pub(super) const fn closed(lo: f64, hi: f64, integral: bool) -> Range {

@@ -180,7 +180,7 @@ impl<'a> Linter<'a> {
                 _ => Estimate::ANY,
             },
             ExprKind::Field { .. } => match self.static_range(e) {
-                Some(r) => Estimate::range(r.lo, r.hi, true),
+                Some(r) => Estimate::range(r.bounds().0, r.bounds().1, true),
                 None => Estimate::ANY,
             },
         }

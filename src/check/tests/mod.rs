@@ -5,7 +5,6 @@
 use super::check;
 use crate::diagnostic::{Code, Diagnostic};
 
-mod arity;
 mod names;
 mod robustness;
 mod types;
