@@ -274,6 +274,7 @@ pub fn evaluate_auto_scale(text: &str, snapshot: &Snapshot) -> Result<AutoScaleR
 /// What `enable_auto_scale` would say of a formula and interval, plus the static checker:
 /// every diagnostic, errors first in source order, then warnings.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Validation {
     /// The Batch error the service would reject the request with, if any.
     pub rejection: Option<BatchError>,
