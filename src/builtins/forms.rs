@@ -146,6 +146,14 @@ impl Forms<'_> {
         types
     }
 
+    /// What a call of `n` arguments gives when that does not depend on their types: the
+    /// one type every form taking `n` arguments gives.
+    pub fn return_for(&self, n: usize) -> Option<Type> {
+        let mut fitting = self.forms.iter().filter(|f| f.takes(n));
+        let first = fitting.next()?.returns;
+        fitting.all(|f| f.returns == first).then_some(first)
+    }
+
     /// What a call with arguments of types `args` may give. When every form gives one
     /// type, that type (whatever the arguments); else, for each combination of the
     /// arguments' possible types, what the first form that takes them gives [doc: "one
@@ -156,12 +164,13 @@ impl Forms<'_> {
         {
             return TypeSet::of(first.returns);
         }
-        let fitting: Vec<&Form> = self.forms.iter().filter(|f| f.takes(args.len())).collect();
-        if let Some(first) = fitting.first()
-            && fitting.iter().all(|f| f.returns == first.returns)
+        let mut fitting = self.forms.iter().filter(|f| f.takes(args.len()));
+        if let Some(first) = fitting.clone().next()
+            && fitting.all(|f| f.returns == first.returns)
         {
             return TypeSet::of(first.returns);
         }
+        let fitting: Vec<&Form> = self.forms.iter().filter(|f| f.takes(args.len())).collect();
         // Several forms of this many arguments give different types (only `f(double)` and
         // `f(doubleVecList)` with one argument): pick a form for each argument type.
         let mut result = TypeSet::UNKNOWN;

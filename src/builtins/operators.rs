@@ -4,7 +4,7 @@
 //! (and the compiler's constant folding) the computations, so they cannot disagree; a
 //! test walks every operator and pair of types through both.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::builtins::types::Type;
 use crate::eval::value::Value;
@@ -76,13 +76,22 @@ pub fn unary_rule(op: UnaryOp, a: Type) -> Option<UnaryRule> {
 }
 
 /// Whether `op` gives a double whatever its operands (or fails): true of comparisons and
-/// logic, whose every rule gives 1 or 0.
+/// logic, whose every rule gives 1 or 0. Worked out from the table once.
 pub fn binary_always_gives_double(op: BinaryOp) -> bool {
-    Type::ALL.iter().all(|&a| {
-        Type::ALL
-            .iter()
-            .all(|&b| binary_rule(op, a, b).is_none_or(|r| r.result == Type::Double))
-    })
+    static ALWAYS: OnceLock<Vec<BinaryOp>> = OnceLock::new();
+    let always = ALWAYS.get_or_init(|| {
+        BinaryOp::ALL
+            .into_iter()
+            .filter(|&op| {
+                Type::ALL.iter().all(|&a| {
+                    Type::ALL
+                        .iter()
+                        .all(|&b| binary_rule(op, a, b).is_none_or(|r| r.result == Type::Double))
+                })
+            })
+            .collect()
+    });
+    always.contains(&op)
 }
 
 /// Whether `op` gives a double whatever its operand (or fails): true of `!`.

@@ -187,7 +187,7 @@ impl Checker<'_> {
                 arg.span,
                 Code::ArgumentType,
                 |bad| format!("{}() takes doubles and doubleVecs, not {bad}", def.name),
-                Some(format!("use {}", def.signature())),
+                || Some(format!("use {}", def.signature())),
             );
         }
     }
@@ -212,7 +212,7 @@ impl Checker<'_> {
                     def.name
                 )
             },
-            Some(format!("use {}", def.signature())),
+            || Some(format!("use {}", def.signature())),
         );
     }
 
@@ -298,7 +298,7 @@ impl Checker<'_> {
                                 m.name()
                             )
                         },
-                        help(),
+                        help,
                     );
                 }
                 self.constant_sample_arguments(metric, m, args);
@@ -394,7 +394,7 @@ impl Checker<'_> {
             receiver.span,
             Code::FieldReceiver,
             |bad| format!("'.{name}' reads a field of a timestamp, not of {bad}"),
-            None,
+            || None,
         );
         if !t.contains(Type::Timestamp) {
             return TypeSet::UNKNOWN;

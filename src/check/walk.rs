@@ -139,11 +139,12 @@ impl Checker<'_> {
         span: Span,
         code: Code,
         message: impl FnOnce(TypeSet) -> String,
-        help: Option<String>,
+        help: impl FnOnce() -> Option<String>,
     ) {
         if found.is_unknown() || found.is_subset_of(wanted) {
             return;
         }
+        let help = help();
         let bad = found.without(wanted);
         if found.intersection(wanted).is_unknown() {
             self.report(code, span, message(bad), help);
@@ -198,7 +199,7 @@ impl Checker<'_> {
                         value_span,
                         Code::DeallocationType,
                         |bad| format!("'{name}' can only hold a deallocation option, not {bad}"),
-                        Some(format!("assign one of {keywords}")),
+                        || Some(format!("assign one of {keywords}")),
                     );
                 } else {
                     self.require(
@@ -207,7 +208,7 @@ impl Checker<'_> {
                         value_span,
                         Code::TargetType,
                         |bad| format!("'{name}' must be assigned a double, not {bad}"),
-                        vector_help(found),
+                        || vector_help(found),
                     );
                 }
                 self.assigned.insert(name.to_string(), found);
@@ -371,7 +372,7 @@ impl Checker<'_> {
                     condition.span,
                     Code::ConditionType,
                     |bad| format!("the condition of '?:' must be a double, not {bad}"),
-                    vector_help(c),
+                    || vector_help(c),
                 );
                 let a = self.expr(then, use_);
                 let b = self.expr(otherwise, use_);

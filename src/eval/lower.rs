@@ -3,7 +3,7 @@
 //! table and the built-ins' forms.
 
 use crate::builtins::operators::{binary_always_gives_double, unary_always_gives_double};
-use crate::builtins::types::TypeSet;
+use crate::builtins::types::{Type, TypeSet};
 use crate::builtins::{Aggregate, Implementation, Target};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 
@@ -106,8 +106,14 @@ fn is_number(node: &Node, doubles: &[bool]) -> bool {
         } => is_number(then, doubles) && is_number(otherwise, doubles),
         // One argument of type double picks the scalar form [doc].
         Node::Call(call) => {
-            let args: Vec<TypeSet> = call.args.iter().map(types).collect();
-            call.function.forms().result_type(&args) == TypeSet::DOUBLE
+            let forms = call.function.forms();
+            match forms.return_for(call.args.len()) {
+                Some(t) => t == Type::Double,
+                None => {
+                    let args: Vec<TypeSet> = call.args.iter().map(types).collect();
+                    forms.result_type(&args) == TypeSet::DOUBLE
+                }
+            }
         }
         Node::Method(m) => m.method.forms().result_type(&[]) == TypeSet::DOUBLE,
         // Every field of a timestamp is a double.
