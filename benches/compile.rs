@@ -13,7 +13,7 @@ mod common;
 use std::hint::black_box;
 
 use batchscale::CompiledFormula;
-use batchscale::engine::{MAX_FORMULA_LENGTH, MAX_STATEMENTS};
+use batchscale::{MAX_FORMULA_LENGTH, MAX_STATEMENTS};
 use common::peers::{self, Batchscale, CASES, Cel, Evalexpr, Fasteval, Rhai};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fasteval2::Compiler as _;
@@ -130,13 +130,13 @@ fn bench_formulas(c: &mut Criterion) {
     let limit = formula_at_the_limit();
     let mut group = c.benchmark_group("compile");
     for (name, text) in DOCS.iter().copied().chain([("limit", limit.as_str())]) {
-        let lexer_tokens = batchscale::syntax::lexer::tokens(text)
+        let lexer_tokens = batchscale::internals::syntax::lexer::tokens(text)
             .collect::<Result<Vec<_>, _>>()
             .expect("lexes")
             .len();
         assert_eq!(count_tokens(text), lexer_tokens, "{name}");
         let formula = compile(text);
-        assert!(formula.ast().statements.len() <= MAX_STATEMENTS);
+        assert!(batchscale::internals::ast(&formula).statements.len() <= MAX_STATEMENTS);
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_function(format!("{name}/baseline"), |b| {
             b.iter(|| count_tokens(black_box(text)))
@@ -192,9 +192,5 @@ fn bench_peers(c: &mut Criterion) {
     }
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_formulas, bench_peers
-}
+criterion_group! { name = benches; config = common::config(); targets = bench_formulas, bench_peers }
 criterion_main!(benches);

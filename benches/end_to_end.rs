@@ -13,10 +13,10 @@ mod common;
 use std::hint::black_box;
 
 use batchscale::AutoScaleRun;
-use batchscale::check::builtins::Metric;
-use batchscale::format::{format_double, format_run_timestamp, format_target};
-use batchscale::snapshot::{SampleHistory, Snapshot};
+use batchscale::Metric;
+use batchscale::internals::doubles::{format_double, format_target};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
+use batchscale::{SampleHistory, Snapshot};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// 24 hours of samples every 30 s.
@@ -57,7 +57,7 @@ fn pending_tasks(snapshot: &Snapshot, now: Timestamp) -> (f64, f64, f64) {
 fn pending_tasks_run(snapshot: &Snapshot, now: Timestamp) -> AutoScaleRun {
     let (target, percent, pending) = pending_tasks(snapshot, now);
     AutoScaleRun {
-        timestamp: format_run_timestamp(now),
+        timestamp: now.to_rfc3339(),
         results: format!(
             "$TargetDedicatedNodes={};$TargetLowPriorityNodes={};$NodeDeallocationOption=taskcompletion;\
              maxNumberofVMs=25;pendingTaskSamplePercent={};pendingTaskSamples={};startingNumberOfVMs=1",
@@ -93,7 +93,7 @@ fn cpu(snapshot: &Snapshot, now: Timestamp) -> (f64, f64) {
 fn cpu_run(snapshot: &Snapshot, now: Timestamp) -> AutoScaleRun {
     let (target, total) = cpu(snapshot, now);
     AutoScaleRun {
-        timestamp: format_run_timestamp(now),
+        timestamp: now.to_rfc3339(),
         results: format!(
             "$TargetDedicatedNodes={};$TargetLowPriorityNodes={};$NodeDeallocationOption=requeue;\
              $totalDedicatedNodes={}",
@@ -162,9 +162,5 @@ fn bench_end_to_end(c: &mut Criterion) {
     }
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_end_to_end
-}
+criterion_group! { name = benches; config = common::config(); targets = bench_end_to_end }
 criterion_main!(benches);

@@ -47,9 +47,5 @@ fn bench_eval(c: &mut Criterion) {
     }
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_eval
-}
+criterion_group! { name = benches; config = common::config(); targets = bench_eval }
 criterion_main!(benches);

@@ -8,9 +8,9 @@ mod common;
 
 use std::hint::black_box;
 
-use batchscale::check::builtins::Metric;
-use batchscale::snapshot::{SampleHistory, Snapshot};
+use batchscale::Metric;
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
+use batchscale::{SampleHistory, Snapshot};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
@@ -130,9 +130,5 @@ fn bench_windows(c: &mut Criterion) {
     }
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_windows
-}
+criterion_group! { name = benches; config = common::config(); targets = bench_windows }
 criterion_main!(benches);

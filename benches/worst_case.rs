@@ -15,11 +15,11 @@
 use std::hint::black_box;
 
 use batchscale::CompiledFormula;
-use batchscale::check::builtins::Metric;
-use batchscale::engine::{MAX_FORMULA_LENGTH, MAX_STATEMENTS};
-use batchscale::snapshot::{SampleHistory, Snapshot};
-use batchscale::syntax::nesting::MAX_NESTING_DEPTH;
+use batchscale::Metric;
+use batchscale::internals::syntax::nesting::MAX_NESTING_DEPTH;
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
+use batchscale::{MAX_FORMULA_LENGTH, MAX_STATEMENTS};
+use batchscale::{SampleHistory, Snapshot};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// Samples in the benchmark's history: over a month of 30-second samples.

@@ -3,15 +3,15 @@
 //! The one place that says how a run's values become a pool's targets, so that the
 //! simulator and the emulator apply runs alike:
 //!
-//! - a failed run changes nothing [doc]: there is no decision;
-//! - a target is truncated toward zero [doc] and a negative one becomes 0 [decided];
-//! - `$NodeDeallocationOption` left unset means `requeue` [doc].
+//! - a failed run changes nothing \[doc\]: there is no decision;
+//! - a target is truncated toward zero \[doc\] and a negative one becomes 0 \[decided\];
+//! - `$NodeDeallocationOption` left unset means `requeue` \[doc\].
 //!
 //! Caps (quotas, a pool's maximum) are the caller's: the decision keeps the raw values
 //! so that a report can show what the formula asked for.
 
-use crate::check::builtins::DeallocationOption;
-use crate::eval::interpreter::Outcome;
+use crate::builtins::DeallocationOption;
+use crate::eval::outcome::Outcome;
 use crate::eval::value::Value;
 
 /// The targets and deallocation option a successful run leaves.

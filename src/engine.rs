@@ -3,10 +3,12 @@
 
 use crate::check;
 use crate::decision::Decision;
-use crate::diagnostic::{Diagnostic, codes};
-use crate::eval::compile::{self, Program, Slot};
-use crate::eval::interpreter::{self, Outcome};
-use crate::run::{self, AutoScaleRun, BatchError};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::eval::compile;
+use crate::eval::interpreter;
+use crate::eval::outcome::Outcome;
+use crate::eval::program::{Program, Slot};
+use crate::results::{self, AutoScaleRun, BatchError, ServiceError};
 use crate::snapshot::Snapshot;
 use crate::syntax::ast;
 use crate::syntax::nesting;
@@ -14,31 +16,16 @@ use crate::syntax::parser;
 use crate::syntax::span::{LineCol, LineIndex, Span, utf16_len};
 use crate::time::{Interval, TICKS_PER_HOUR, TICKS_PER_MINUTE, Timestamp};
 
-/// At most this many characters (UTF-16 code units) [doc].
+/// At most this many characters (UTF-16 code units) \[doc\].
 pub const MAX_FORMULA_LENGTH: usize = 8192;
-/// At most this many statements [doc]; empty statements do not count [decided].
+/// At most this many statements \[doc\]; empty statements do not count \[decided\].
 pub const MAX_STATEMENTS: usize = 100;
-/// The evaluation interval's bounds [doc] and default.
+/// The evaluation interval's bounds \[doc\] and default.
 pub const MIN_INTERVAL: Interval = Interval(5 * TICKS_PER_MINUTE);
+/// The evaluation interval's upper bound \[doc\]: 168 hours.
 pub const MAX_INTERVAL: Interval = Interval(168 * TICKS_PER_HOUR);
+/// The evaluation interval when none is given: 15 minutes.
 pub const DEFAULT_INTERVAL: Interval = Interval(15 * TICKS_PER_MINUTE);
-
-const SYNTAX_ERROR: (&str, &str) = (
-    "AutoScalingFormulaSyntaxError",
-    "The specified auto-scaling formula has a syntax error.",
-);
-const TOO_LONG: (&str, &str) = (
-    "AutoScalingFormulaTooLong",
-    "The specified auto-scaling formula is too long.",
-);
-const TOO_MANY_STATEMENTS: (&str, &str) = (
-    "InvalidAutoScalingSettings",
-    "The specified auto-scaling formula has too many statements.",
-);
-const INVALID_INTERVAL: (&str, &str) = (
-    "InvalidPropertyValue",
-    "The value provided for one of the properties in the request body is invalid.",
-);
 
 /// A formula the service would refuse on add/enable: the Batch error it answers with, and
 /// every diagnostic behind it: all syntax errors, not only the first, then what the checker
@@ -46,7 +33,9 @@ const INVALID_INTERVAL: (&str, &str) = (
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{error}")]
 pub struct Rejection {
+    /// The Batch error the service answers with.
     pub error: BatchError,
+    /// Every diagnostic: all syntax errors, then what the checker finds in the statements that parsed.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -69,7 +58,7 @@ pub struct Evaluation {
     /// What the service would return.
     pub run: AutoScaleRun,
     /// Where each variable's `name=value` lies in `run.results`.
-    pairs: Vec<run::PairSpan>,
+    pairs: Vec<results::PairSpan>,
     /// Where the error that ended the run happened.
     pub error_span: Option<Span>,
     /// What this run did that deserves a look (run-time warnings).
@@ -99,8 +88,8 @@ pub fn position_text(p: LineCol) -> String {
 
 impl CompiledFormula {
     /// Validates a formula as the service does on add/enable (length, then syntax, then
-    /// the statement count [decided]) and compiles it. Type errors and undefined names do
-    /// not reject a formula: the service reports them when the statement runs [seen]; they
+    /// the statement count \[decided\]) and compiles it. Type errors and undefined names do
+    /// not reject a formula: the service reports them when the statement runs \[seen\]; they
     /// are in [`CompiledFormula::diagnostics`].
     pub fn new(text: &str) -> Result<CompiledFormula, Rejection> {
         let lines = LineIndex::new(text);
@@ -111,18 +100,11 @@ impl CompiledFormula {
             let detail = format!(
                 "the formula is {length} characters long; at most {MAX_FORMULA_LENGTH} are allowed"
             );
-            let diagnostic = Diagnostic::error(
-                codes::TOO_LONG,
-                Span::new(offset, text.len()),
-                detail.clone(),
-            )
-            .with_help("shorten comments and names, or move constants out of the formula");
+            let diagnostic =
+                Diagnostic::new(Code::TooLong, Span::new(offset, text.len()), detail.clone())
+                    .with_help("shorten comments and names, or move constants out of the formula");
             return Err(Rejection {
-                error: BatchError::new(
-                    TOO_LONG.0,
-                    TOO_LONG.1,
-                    Some(format!("{}: {detail}", at(offset))),
-                ),
+                error: ServiceError::TooLong.batch_error(Some(format!("{}: {detail}", at(offset)))),
                 diagnostics: vec![diagnostic],
             });
         }
@@ -139,7 +121,7 @@ impl CompiledFormula {
             let detail = format!("{}: {}", at(first.span.start as usize), first.message);
             // ...and `check` also reports what the checker finds in the statements that
             // parsed, so one run shows every mistake.
-            diagnostics.extend(check_what_parsed(
+            diagnostics.extend(check::recovery::check_what_parsed(
                 text,
                 &parsed.formula,
                 &parsed.errors,
@@ -147,7 +129,7 @@ impl CompiledFormula {
             ));
             nesting::dismantle(parsed.formula);
             return Err(Rejection {
-                error: BatchError::new(SYNTAX_ERROR.0, SYNTAX_ERROR.1, Some(detail)),
+                error: ServiceError::SyntaxError.batch_error(Some(detail)),
                 diagnostics,
             });
         }
@@ -156,18 +138,14 @@ impl CompiledFormula {
             let extra = &parsed.formula.statements[MAX_STATEMENTS];
             let detail =
                 format!("the formula has {count} statements; at most {MAX_STATEMENTS} are allowed");
-            let diagnostic =
-                Diagnostic::error(codes::TOO_MANY_STATEMENTS, extra.span, detail.clone())
-                    .with_help("combine statements, for example with '?:' or min()/max()");
+            let diagnostic = Diagnostic::new(Code::TooManyStatements, extra.span, detail.clone())
+                .with_help("combine statements, for example with '?:' or min()/max()");
             let mut diagnostics = vec![diagnostic];
             diagnostics.extend(check::check(&parsed.formula));
-            diagnostics.extend(check::checker::text_warnings(text));
+            diagnostics.extend(check::text_warnings(text));
             return Err(Rejection {
-                error: BatchError::new(
-                    TOO_MANY_STATEMENTS.0,
-                    TOO_MANY_STATEMENTS.1,
-                    Some(format!("{}: {detail}", at(extra.span.start as usize))),
-                ),
+                error: ServiceError::TooManyStatements
+                    .batch_error(Some(format!("{}: {detail}", at(extra.span.start as usize)))),
                 diagnostics,
             });
         }
@@ -177,7 +155,7 @@ impl CompiledFormula {
             text: text.to_string(),
             lines,
             ast: parsed.formula,
-            results_order: run::user_slots_in_results_order(&program),
+            results_order: results::user_slots_in_results_order(&program),
             program,
             diagnostics,
         })
@@ -189,7 +167,7 @@ impl CompiledFormula {
     }
 
     /// The syntax tree.
-    pub fn ast(&self) -> &ast::Formula {
+    pub(crate) fn ast(&self) -> &ast::Formula {
         &self.ast
     }
 
@@ -211,7 +189,7 @@ impl CompiledFormula {
     }
 
     /// The compiled program the interpreter runs.
-    pub fn program(&self) -> &Program {
+    pub(crate) fn program(&self) -> &Program {
         &self.program
     }
 
@@ -230,7 +208,7 @@ impl CompiledFormula {
         // writes its results without growing the buffer.
         let mut results = String::with_capacity(96 + 24 * self.results_order.len());
         let mut pairs = Vec::with_capacity(3 + self.results_order.len());
-        run::write_results(
+        results::write_results(
             &self.program,
             &self.results_order,
             &outcome,
@@ -239,18 +217,24 @@ impl CompiledFormula {
         );
         let error = outcome.error.as_ref().map(|e| {
             let p = self.line_col(e.span.start as usize);
-            run::run_error(e.kind, (p.line, p.column), &e.detail)
+            results::run_error(e.kind, (p.line, p.column), &e.detail)
         });
         let warnings = outcome
             .warnings
             .iter()
-            .map(|w| Diagnostic::warning(w.code, w.span, w.message.clone()))
+            .map(|w| Diagnostic {
+                severity: crate::diagnostic::Severity::Warning,
+                code: w.code,
+                message: w.message.clone(),
+                span: w.span,
+                help: None,
+            })
             .collect();
         let decision = Decision::from_outcome(&outcome);
         Evaluation {
             decision,
             run: AutoScaleRun {
-                timestamp: crate::format::format_run_timestamp(now),
+                timestamp: crate::time::print::rfc3339(now),
                 results,
                 error,
             },
@@ -259,43 +243,6 @@ impl CompiledFormula {
             warnings,
         }
     }
-}
-
-/// The checker's diagnostics for the statements of a formula with syntax errors: every
-/// statement that parsed and is not too deep, knowing which names the others assign.
-fn check_what_parsed(
-    text: &str,
-    formula: &ast::Formula,
-    errors: &[parser::SyntaxError],
-    too_deep: &[nesting::TooDeep],
-) -> Vec<Diagnostic> {
-    // A statement around a lexical error parsed from what was left of it (`time(\"x\")`
-    // without its `\`): what the checker would say of it is a consequence, not news.
-    let mangled = |s: &ast::Statement| {
-        errors
-            .iter()
-            .any(|e| s.span.start <= e.span.start && e.span.start < s.span.end)
-    };
-    let mut recovery = check::checker::Recovery {
-        skip: too_deep.iter().map(|t| t.statement).collect(),
-        assigned: check::checker::assigned_by_broken_statements(text, formula),
-    };
-    for (index, statement) in formula.statements.iter().enumerate() {
-        if mangled(statement) {
-            recovery.skip.push(index);
-        }
-    }
-    for &index in &recovery.skip {
-        let statement = &formula.statements[index];
-        if let ast::StatementKind::Assign { target, .. } = &statement.kind {
-            recovery
-                .assigned
-                .push((statement.span.start, target.text.clone()));
-        }
-    }
-    let mut diagnostics = check::checker::check_recovered(formula, &recovery);
-    diagnostics.extend(check::checker::text_warnings(text));
-    diagnostics
 }
 
 /// The machine's clock as a timestamp.
@@ -327,9 +274,11 @@ pub fn evaluate_auto_scale(text: &str, snapshot: &Snapshot) -> Result<AutoScaleR
 /// What `enable_auto_scale` would say of a formula and interval, plus the static checker:
 /// every diagnostic, errors first in source order, then warnings.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Validation {
     /// The Batch error the service would reject the request with, if any.
     pub rejection: Option<BatchError>,
+    /// Every diagnostic, errors first in source order, then warnings.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -348,11 +297,11 @@ pub fn validate(text: &str, interval: Option<Interval>) -> Validation {
         Ok(f) => {
             let mut diagnostics = f.diagnostics;
             // What only the text shows (empty statements), kept out of the compile path.
-            diagnostics.extend(check::checker::text_warnings(text));
+            diagnostics.extend(check::text_warnings(text));
             // Lints look for likely mistakes in a formula that is right otherwise; next to
             // an error they would mostly echo it.
             if !diagnostics.iter().any(Diagnostic::is_error) {
-                diagnostics.extend(check::lint::lint(text, &f.ast));
+                diagnostics.extend(crate::lint::lint(text, &f.ast));
             }
             (None, diagnostics)
         }
@@ -362,8 +311,8 @@ pub fn validate(text: &str, interval: Option<Interval>) -> Validation {
         && let Err(e) = check_interval(interval)
     {
         diagnostics.push(
-            Diagnostic::error(
-                codes::INTERVAL_OUT_OF_RANGE,
+            Diagnostic::new(
+                Code::IntervalOutOfRange,
                 Span::default(),
                 e.detail().unwrap_or_default().to_string(),
             )
@@ -378,17 +327,25 @@ pub fn validate(text: &str, interval: Option<Interval>) -> Validation {
     }
 }
 
-/// The evaluation interval must lie in 5 minutes .. 168 hours [doc].
+/// The evaluation interval must lie in 5 minutes .. 168 hours \[doc\].
 pub fn check_interval(interval: Interval) -> Result<(), BatchError> {
     if (MIN_INTERVAL..=MAX_INTERVAL).contains(&interval) {
         return Ok(());
     }
-    Err(BatchError::new(
-        INVALID_INTERVAL.0,
-        INVALID_INTERVAL.1,
-        Some(format!(
-            "the evaluation interval {} is outside 5 minutes to 168 hours",
-            crate::format::format_interval(interval)
-        )),
-    ))
+    Err(ServiceError::InvalidInterval.batch_error(Some(format!(
+        "the evaluation interval {} is outside 5 minutes to 168 hours",
+        crate::time::print::format_interval(interval)
+    ))))
+}
+
+/// Formats a formula's text in the canonical layout, keeping its comments (what
+/// `batchscale fmt` prints). `Err` holds every syntax error.
+pub fn format_formula(text: &str) -> Result<String, Vec<Diagnostic>> {
+    crate::syntax::fmt::format(text)
+}
+
+/// The length of a formula as the service counts it, against [`MAX_FORMULA_LENGTH`]: in
+/// UTF-16 code units.
+pub fn formula_length(text: &str) -> usize {
+    utf16_len(text)
 }

@@ -5,13 +5,13 @@
 //! (the `results` string byte for byte, the same error codes and `Line L, Col C`
 //! messages).
 //!
-//! The pipeline, one module each:
+//! The pipeline (`docs/architecture.md` draws it with the crates around it):
 //!
 //! ```text
-//! text ─▶ syntax (logos lexer, LALRPOP parser, AST with spans)
-//!      ─▶ check (the one table of built-ins; static checker and its diagnostics)
-//!      ─▶ eval::compile (names resolved to slots, constants folded)
-//!      ─▶ eval::interpreter over a snapshot ─▶ run::AutoScaleRun
+//! text ─▶ lexer (logos) ─▶ parser (LALRPOP) ─▶ syntax tree with spans
+//!      ─▶ checker (types, names, arity) ─▶ lints (likely mistakes)   [`validate`]
+//!      ─▶ compiled formula (names to slots, constants folded)         [`CompiledFormula`]
+//!      ─▶ evaluation over a [`Snapshot`] ─▶ [`AutoScaleRun`], [`Outcome`], [`Decision`]
 //! ```
 //!
 //! Parse and check once, evaluate many times:
@@ -44,14 +44,11 @@
 //! ```
 //!
 //! A caller that evaluates many times and wants values rather than text (a simulation, a
-//! sweep over snapshots) evaluates into one reused [`eval::interpreter::Outcome`]; a
-//! formula of doubles then evaluates without allocating:
+//! sweep over snapshots) evaluates into one reused [`Outcome`]; a formula of doubles then
+//! evaluates without allocating:
 //!
 //! ```
-//! use batchscale::eval::interpreter::Outcome;
-//! use batchscale::eval::value::Value;
-//! use batchscale::time::Timestamp;
-//! use batchscale::{CompiledFormula, Snapshot};
+//! use batchscale::{CompiledFormula, Outcome, Snapshot, Timestamp, Value};
 //!
 //! let formula = CompiledFormula::new(
 //!     "$TargetDedicatedNodes = max($CurrentDedicatedNodes, 10) > 70 ? 4 : 2;",
@@ -82,34 +79,97 @@
 //! ```
 //!
 //! [`validate`] reports every diagnostic of a formula (all syntax errors, the static
-//! checker's type and name errors, and warnings), as `batchscale check` does.
+//! checker's type and name errors, and warnings), as `batchscale check` does; each has a
+//! [`Code`] from one registry. With the `render` feature, the `render` module prints them as the
+//! command line does, as text or as located JSON records.
+//!
+//! What a successful run gives the pool is a [`Decision`]: whole node counts and the
+//! deallocation option, the same for every consumer.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-pub mod check;
-pub mod decision;
-pub mod diagnostic;
-pub mod engine;
-pub mod eval;
-pub mod format;
-pub mod run;
-pub mod snapshot;
-pub mod syntax;
+mod builtins;
+#[doc(hidden)]
+mod check;
+mod decision;
+mod diagnostic;
+#[doc(hidden)]
+mod doubles;
+mod engine;
+mod eval;
+#[doc(hidden)]
+mod lint;
+#[cfg(feature = "render")]
+pub mod render;
+mod results;
+mod snapshot;
+mod suggest;
+mod syntax;
 pub mod time;
-pub mod time_text;
 
-pub use check::builtins::{DeallocationOption, Metric};
+pub use builtins::{DeallocationOption, Metric};
 pub use decision::Decision;
-pub use diagnostic::{Diagnostic, Severity};
+pub use diagnostic::{Code, Diagnostic, Severity};
 pub use engine::{
     CompiledFormula, DEFAULT_INTERVAL, Evaluation, MAX_FORMULA_LENGTH, MAX_INTERVAL,
     MAX_STATEMENTS, MIN_INTERVAL, Rejection, Validation, check_interval, evaluate_auto_scale,
-    validate,
+    format_formula, formula_length, validate,
 };
-pub use eval::interpreter::Outcome;
-pub use run::{AutoScaleRun, BatchError};
-pub use snapshot::{MetricHistories, PoolState, PushError, SampleHistory, Snapshot, SnapshotError};
+pub use eval::outcome::{Outcome, RunError, RunErrorKind, RunWarning};
+pub use eval::value::Value;
+pub use results::{
+    AutoScaleRun, AutoScaleRunError, BatchError, ErrorMessage, KeyValuePair, NameValuePair,
+};
+pub use snapshot::{
+    DEFAULT_PERIOD, MetricHistories, PoolState, PushError, SampleHistory, Snapshot, SnapshotError,
+};
+pub use syntax::span::{LineCol, Span};
 pub use time::{Interval, Timestamp};
+
+/// The engine's insides, for its own benches, fuzz targets and tests. Not part of the
+/// API: anything here may change without notice.
+#[doc(hidden)]
+pub mod internals {
+    /// Re-exports a private module's items under the same name.
+    macro_rules! inside {
+        ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+            $($(#[$doc])* pub mod $name { pub use crate::$name::*; })*
+        };
+    }
+
+    inside! {
+        /// The table of built-ins.
+        builtins,
+        /// The static checker.
+        check,
+        /// How doubles print.
+        doubles,
+        /// Compilation and evaluation.
+        eval,
+        /// The lints.
+        lint,
+        /// Lexer, parser, syntax tree, formatter.
+        syntax,
+    }
+
+    /// Times as text.
+    pub mod time {
+        pub use crate::time::parse::*;
+        pub use crate::time::print::*;
+    }
+    pub use crate::engine::{clock_now, position_text};
+
+    /// The syntax tree of a compiled formula.
+    pub fn ast(formula: &crate::CompiledFormula) -> &crate::syntax::ast::Formula {
+        formula.ast()
+    }
+
+    /// The program a compiled formula runs.
+    pub fn program(formula: &crate::CompiledFormula) -> &crate::eval::program::Program {
+        formula.program()
+    }
+}
 
 /// The README's examples, run as doctests so they cannot drift.
 #[cfg(doctest)]

@@ -25,16 +25,16 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use batchscale::check::builtins::Metric;
-use batchscale::eval::{compile, interpreter};
-use batchscale::snapshot::{MetricHistories, PoolState, SampleHistory, Snapshot};
-use batchscale::syntax::ast::{
+use batchscale::Metric;
+use batchscale::internals::eval::{compile, interpreter};
+use batchscale::internals::syntax::ast::{
     BinaryOp, Expr, ExprKind, Formula, Name, Statement, StatementKind, UnaryOp,
 };
-use batchscale::syntax::span::Span;
-use batchscale::syntax::{lexer, nesting, parser, printer};
+use batchscale::internals::syntax::span::Span;
+use batchscale::internals::syntax::{fmt, lexer, nesting, parser};
 use batchscale::time::{Interval, MAX_TIMESTAMP_TICKS, TICKS_PER_SECOND, Timestamp};
 use batchscale::{CompiledFormula, Severity};
+use batchscale::{MetricHistories, PoolState, SampleHistory, Snapshot};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -411,7 +411,7 @@ fn noisy_args(args: &[Expr], noise: &mut Noise, out: &mut Vec<String>) {
 
 /// Another spelling of the same double: trailing zeros, leading zeros, or many digits.
 fn number_spelling(x: f64, noise: &mut Noise) -> String {
-    let plain = printer::format_number(x);
+    let plain = fmt::format_number(x);
     match noise.next() % 4 {
         0 if !plain.contains('.') => format!("{plain}.000"),
         1 => format!("00{plain}"),
@@ -488,7 +488,7 @@ fn formatting_round_trips() {
         (formula(), any::<u64>()),
         |(f, seed)| {
             // The canonical print of a tree parses back to the tree.
-            let printed = printer::print_formula(&f);
+            let printed = fmt::print_formula(&f);
             prop_assert_eq!(
                 strip(&parse_ok(&printed)?),
                 strip(&f),
@@ -500,7 +500,7 @@ fn formatting_round_trips() {
             let text = noisy_text(&f, seed);
             let parsed = parse_ok(&text)?;
             prop_assert_eq!(strip(&parsed), strip(&f), "noisy text:\n{}", text);
-            let formatted = printer::format(&text)
+            let formatted = fmt::format(&text)
                 .map_err(|e| TestCaseError::fail(format!("format refused {text:?}: {e:?}")))?;
             prop_assert_eq!(
                 strip(&parse_ok(&formatted)?),
@@ -510,7 +510,7 @@ fn formatting_round_trips() {
                 formatted
             );
             prop_assert_eq!(
-                printer::format(&formatted).ok(),
+                fmt::format(&formatted).ok(),
                 Some(formatted.clone()),
                 "not idempotent:\n{}",
                 formatted
@@ -1151,7 +1151,7 @@ fn every_phase(text: &str, snapshot: &Snapshot) {
     let parsed = parser::parse(text);
     let _ = nesting::too_deep(&parsed.formula);
     nesting::dismantle(parsed.formula);
-    if let Ok(formatted) = printer::format(text) {
+    if let Ok(formatted) = fmt::format(text) {
         // What the formatter writes parses, to the same tree.
         let again = parser::parse(&formatted);
         assert!(again.errors.is_empty(), "{formatted:?}: {:?}", again.errors);
@@ -1369,7 +1369,7 @@ fn arith() -> impl Strategy<Value = Arith> {
 
 fn arith_text(e: &Arith) -> String {
     match e {
-        Arith::Number(x) => printer::format_number(*x),
+        Arith::Number(x) => fmt::format_number(*x),
         Arith::Var(i) => ARITH_VARS[*i].to_string(),
         Arith::Neg(e) => format!("-({})", arith_text(e)),
         Arith::Not(e) => format!("!({})", arith_text(e)),
@@ -1463,7 +1463,7 @@ fn arithmetic_agrees_with_f64() {
             let slot = program.slots.iter().position(|s| s.name == "r").unwrap();
             let expected = arith_value(&e, &vars);
             let got = match &outcome.values[slot] {
-                Some(batchscale::eval::value::Value::Double(x)) => *x,
+                Some(batchscale::Value::Double(x)) => *x,
                 other => return Err(TestCaseError::fail(format!("{text}: r is {other:?}"))),
             };
             prop_assert!(
@@ -1476,7 +1476,10 @@ fn arithmetic_agrees_with_f64() {
             // And the public path prints that value.
             let evaluation = CompiledFormula::new(&text).unwrap().evaluate(&snapshot);
             let printed = evaluation.variable("r").map(str::to_string);
-            prop_assert_eq!(printed, Some(batchscale::format::format_double(expected)));
+            prop_assert_eq!(
+                printed,
+                Some(batchscale::internals::doubles::format_double(expected))
+            );
             Ok(())
         },
     );
@@ -1487,13 +1490,13 @@ fn arithmetic_agrees_with_f64() {
 
 /// A value to assign: its formula text and the text the results string should show.
 fn assigned_value() -> impl Strategy<Value = (String, String)> {
-    use batchscale::format::{format_double, format_interval, format_timestamp};
+    use batchscale::internals::doubles::format_double;
+    use batchscale::internals::time::{format_interval, format_timestamp};
     prop_oneof![
-        literal_number().prop_map(|x| (printer::format_number(x), format_double(x))),
-        literal_number()
-            .prop_map(|x| (format!("-{}", printer::format_number(x)), format_double(-x))),
+        literal_number().prop_map(|x| (fmt::format_number(x), format_double(x))),
+        literal_number().prop_map(|x| (format!("-{}", fmt::format_number(x)), format_double(-x))),
         proptest::collection::vec(literal_number(), 0..4).prop_map(|v| {
-            let args: Vec<String> = v.iter().map(|x| printer::format_number(*x)).collect();
+            let args: Vec<String> = v.iter().map(|x| fmt::format_number(*x)).collect();
             let shown: Vec<String> = v.iter().map(|x| format_double(*x)).collect();
             (
                 format!("vec({})", args.join(", ")),
@@ -1508,7 +1511,7 @@ fn assigned_value() -> impl Strategy<Value = (String, String)> {
         )),
         (0i64..3_000_000_000).prop_map(|s| {
             let t = Timestamp::from_ticks(s * TICKS_PER_SECOND * 100).unwrap();
-            let text = batchscale::format::format_run_timestamp(t);
+            let text = t.to_rfc3339();
             (format!("time(\"{text}\")"), format_timestamp(t))
         }),
         proptest::sample::select(vec![
@@ -1530,9 +1533,9 @@ fn user_name() -> impl Strategy<Value = String> {
         "\\$?[a-z][a-z0-9_]{0,4}",
     ]
     .prop_filter("not a built-in name", |n| {
-        batchscale::check::builtins::system_variable(n).is_none()
-            && batchscale::check::builtins::time_constant(n).is_none()
-            && batchscale::check::builtins::DeallocationOption::from_keyword(n).is_none()
+        batchscale::internals::builtins::system_variable(n).is_none()
+            && batchscale::internals::builtins::time_constant(n).is_none()
+            && batchscale::DeallocationOption::from_keyword(n).is_none()
     })
 }
 
@@ -1561,7 +1564,7 @@ fn results_string_splits_back() {
                 let sign = if x < 0.0 { "-" } else { "" };
                 statements.push(format!(
                     "$TargetDedicatedNodes = {sign}{}",
-                    printer::format_number(x.abs())
+                    fmt::format_number(x.abs())
                 ));
             }
             if let Some(n) = low {

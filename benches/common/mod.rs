@@ -9,11 +9,11 @@ pub mod peers;
 use std::time::Duration;
 
 use batchscale::CompiledFormula;
-use batchscale::check::builtins::Metric;
-use batchscale::eval::interpreter::Outcome;
-use batchscale::eval::value::Value;
-use batchscale::snapshot::{SampleHistory, Snapshot};
+use batchscale::Metric;
+use batchscale::Outcome;
+use batchscale::Value;
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
+use batchscale::{SampleHistory, Snapshot};
 use criterion::Criterion;
 
 /// Modest settings so that a full `cargo bench` stays within minutes on 2 cores; no
@@ -60,15 +60,9 @@ pub fn wobble(i: usize, salt: u64) -> f64 {
 }
 
 /// The metrics the service still samples (the task metrics, CPU and preemptions).
-pub const LIVE_METRICS: [Metric; 7] = [
-    Metric::CpuPercent,
-    Metric::ActiveTasks,
-    Metric::RunningTasks,
-    Metric::PendingTasks,
-    Metric::SucceededTasks,
-    Metric::FailedTasks,
-    Metric::PreemptedNodeCount,
-];
+pub fn live_metrics() -> impl Iterator<Item = Metric> {
+    Metric::ALL.into_iter().filter(|m| !m.is_retired())
+}
 
 /// A pool of 10 dedicated nodes with `samples` samples of every live metric, the newest
 /// at [`now`].
@@ -81,7 +75,7 @@ pub fn busy_pool(samples: usize) -> Snapshot {
     snapshot.pool.target_dedicated_nodes = 10.0;
     snapshot.pool.current_dedicated_nodes = 10.0;
     snapshot.pool.usable_node_count = 10.0;
-    for (k, metric) in LIVE_METRICS.into_iter().enumerate() {
+    for (k, metric) in live_metrics().enumerate() {
         let salt = k as u64 * 1_000_003;
         let h = match metric {
             // CPU as a fraction, as the documentation's CPU formula reads it.

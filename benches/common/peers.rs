@@ -1,7 +1,7 @@
 //! The peer engines and the scalar logic every engine evaluates, written in each syntax.
 
-use batchscale::eval::interpreter::Outcome;
-use batchscale::snapshot::Snapshot;
+use batchscale::Outcome;
+use batchscale::Snapshot;
 use batchscale::time::Timestamp;
 use fasteval2::{Compiler as _, Evaler as _};
 
@@ -250,7 +250,7 @@ pub fn assert_all_agree(
         let results = bs.run(x).results;
         let printed = format!(
             "$TargetDedicatedNodes={};",
-            batchscale::format::format_target(want)
+            batchscale::internals::doubles::format_target(want)
         );
         assert!(
             results.starts_with(&printed),

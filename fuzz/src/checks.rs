@@ -4,11 +4,11 @@
 
 use std::sync::OnceLock;
 
-use batchscale::check::builtins::Metric;
-use batchscale::snapshot::{SampleHistory, Snapshot};
-use batchscale::syntax::{lexer, nesting, parser, printer};
+use batchscale::Metric;
+use batchscale::internals::syntax::{fmt, lexer, nesting, parser};
 use batchscale::time::{Interval, TICKS_PER_SECOND, Timestamp};
 use batchscale::{CompiledFormula, validate};
+use batchscale::{SampleHistory, Snapshot};
 
 /// The evaluation instant when a snapshot does not give one.
 fn default_now() -> Timestamp {
@@ -59,23 +59,23 @@ pub fn formula(data: &[u8]) {
     let parsed = parser::parse(text);
     let too_deep = !nesting::too_deep(&parsed.formula).is_empty();
     let clean = parsed.errors.is_empty() && !too_deep;
-    let printed = clean.then(|| printer::print_formula(&parsed.formula));
+    let printed = clean.then(|| fmt::print_formula(&parsed.formula));
     nesting::dismantle(parsed.formula);
 
     // The formatter refuses exactly what has syntax errors (or nests too deeply); what it
     // writes parses to the same tree and formats to itself.
-    match printer::format(text) {
+    match fmt::format(text) {
         Ok(formatted) => {
             assert!(clean, "format accepted a formula with syntax errors");
             let again = parser::parse(&formatted);
             assert!(again.errors.is_empty(), "{formatted:?}: {:?}", again.errors);
             assert_eq!(
-                printer::print_formula(&again.formula),
+                fmt::print_formula(&again.formula),
                 printed.unwrap_or_default(),
                 "formatting changed the tree of {text:?}"
             );
             assert_eq!(
-                printer::format(&formatted).as_deref(),
+                fmt::format(&formatted).as_deref(),
                 Ok(formatted.as_str()),
                 "formatting is not idempotent"
             );

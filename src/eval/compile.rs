@@ -1,137 +1,26 @@
 //! From syntax tree to a compiled program: names resolved to slots or built-ins once,
 //! constant subexpressions folded, so evaluation does no string lookups.
 //!
-//! Parts that give doubles (most of any formula) are then lowered to [`Num`] trees,
-//! evaluated on plain `f64`s without [`Value`]s or type dispatch.
+//! Parts that give doubles (most of any formula) are then lowered to [`Num`](super::program::Num) trees by
+//! `lower`, evaluated on plain `f64`s without [`Value`]s or type dispatch.
 //!
 //! Compiling never fails: what the checker reports as an error still compiles, into a
 //! node that fails when (and only when) it is evaluated, as the service reports type
-//! errors and undefined names only when the offending statement runs [seen].
+//! errors and undefined names only when the offending statement runs \[seen\].
 
-use crate::check::builtins::{
-    self, DeallocationOption, Field, Function, FunctionKind, Method, Metric, PoolScalar,
-    SystemVariable, Target,
+use crate::builtins::operators as ops;
+use crate::builtins::{
+    self, DeallocationOption, Field, Implementation, Method, Metric, SystemVariable,
 };
-use crate::syntax::ast::{self, BinaryOp, ExprKind, StatementKind, UnaryOp};
+use crate::syntax::ast::{self, ExprKind, StatementKind};
 use crate::syntax::span::Span;
 use std::collections::HashMap;
 
-use super::ops;
+use super::lower::lower;
+use super::program::{
+    Call, CompiledStatement, MethodCall, Node, Program, Slot, SlotInfo, SlotKind, TargetSlots,
+};
 use super::value::Value;
-
-/// Index of a variable's storage in a run.
-pub type Slot = usize;
-
-/// What a slot holds and how it starts each run.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum SlotKind {
-    /// A user variable: undefined until assigned.
-    User,
-    /// A target, or a legacy alias of one: starts with the pool's value.
-    Target { target: Target, legacy: bool },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SlotInfo {
-    pub name: String,
-    pub kind: SlotKind,
-}
-
-/// A compiled expression.
-#[derive(Debug, Clone)]
-pub enum Node {
-    /// A part that gives a double, in the fast form (see [`Num`]).
-    Number(Arg),
-    Const(Value),
-    /// Reads a variable; undefined until assigned.
-    Read {
-        slot: Slot,
-        span: Span,
-    },
-    Pool(PoolScalar),
-    Unary {
-        op: UnaryOp,
-        operand: Box<Node>,
-        span: Span,
-    },
-    Binary {
-        op: BinaryOp,
-        lhs: Box<Node>,
-        rhs: Box<Node>,
-        span: Span,
-    },
-    /// `condition_span` is where a condition of the wrong type is reported.
-    Conditional {
-        condition: Box<Node>,
-        condition_span: Span,
-        then: Box<Node>,
-        otherwise: Box<Node>,
-        span: Span,
-    },
-    Call {
-        function: &'static Function,
-        args: Vec<Node>,
-        arg_spans: Vec<Span>,
-        span: Span,
-    },
-    /// `stop()` where its value is used: an error when evaluated.
-    StopAsValue {
-        span: Span,
-    },
-    /// `stop()` as a statement (or a branch of a statement-level `?:`): ends the run.
-    Stop,
-    Method {
-        metric: Metric,
-        method: Method,
-        args: Vec<Node>,
-        arg_spans: Vec<Span>,
-        args_span: Span,
-    },
-    Field {
-        receiver: Box<Node>,
-        field: Field,
-        span: Span,
-    },
-    /// Evaluates `first` (so errors inside it come first), then fails with `detail`.
-    Fail {
-        first: Vec<Node>,
-        span: Span,
-        detail: String,
-    },
-}
-
-#[derive(Debug, Clone)]
-// An explicit tag byte: dispatch is a byte load and a jump (a niche tag costs more).
-#[repr(u8)]
-pub enum CompiledStatement {
-    Assign {
-        slot: Slot,
-        value: Node,
-        span: Span,
-    },
-    /// An assignment the service refuses when it runs (read-only target and the like).
-    AssignFail {
-        value: Node,
-        span: Span,
-        detail: String,
-    },
-    Expr(Node),
-}
-
-/// A formula ready to evaluate many times.
-#[derive(Debug, Clone)]
-pub struct Program {
-    pub statements: Vec<CompiledStatement>,
-    pub slots: Vec<SlotInfo>,
-    /// The span of each statement, for target errors reported at an assignment.
-    pub statement_spans: Vec<Span>,
-    /// The slots of the targets and their aliases.
-    pub target_slots: TargetSlots,
-    /// The slots of user variables, which a run checks at its end (none in most formulas
-    /// that only set targets).
-    pub user_slots: Vec<Slot>,
-}
-
 pub fn compile(formula: &ast::Formula) -> Program {
     let mut compiler = Compiler {
         slots: Vec::new(),
@@ -213,7 +102,11 @@ impl Compiler {
     /// A bare statement: `stop()` here (also as a `?:` branch) ends the run.
     fn statement_expr(&mut self, e: &ast::Expr) -> Node {
         match &e.kind {
-            ExprKind::Call { function, args, .. } if function.text == "stop" && args.is_empty() => {
+            ExprKind::Call { function, args, .. }
+                if args.is_empty()
+                    && builtins::function(&function.text)
+                        .is_some_and(|f| f.implementation == Implementation::Stop) =>
+            {
                 Node::Stop
             }
             ExprKind::Conditional {
@@ -315,15 +208,15 @@ impl Compiler {
                         detail: format!("unknown function '{}'", function.text),
                     };
                 };
-                if def.name == "stop" {
+                if def.implementation == Implementation::Stop {
                     return Node::StopAsValue { span };
                 }
-                Node::Call {
+                Node::Call(Call {
                     function: def,
                     arg_spans: args.iter().map(|a| a.span).collect(),
                     args: args.iter().map(|a| self.expr(a)).collect(),
                     span,
-                }
+                })
             }
             ExprKind::Method {
                 receiver,
@@ -353,13 +246,13 @@ impl Compiler {
                         detail: format!("unknown method '{}' of {}", method.text, metric.name()),
                     };
                 };
-                Node::Method {
+                Node::Method(MethodCall {
                     metric,
                     method: m,
                     arg_spans: args.iter().map(|a| a.span).collect(),
                     args: args.iter().map(|a| self.expr(a)).collect(),
                     args_span: *args_span,
-                }
+                })
             }
             ExprKind::Field { receiver, field } => {
                 let receiver_node = self.expr(receiver);
@@ -380,421 +273,11 @@ impl Compiler {
     }
 }
 
-/// Where each target's variables live: the full name's slot and the legacy alias's, if the
-/// formula mentions them. Resolved once, so a run finds its targets without a search.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct TargetSlots {
-    full: [Option<Slot>; 3],
-    legacy: [Option<Slot>; 3],
-}
-
-impl TargetSlots {
-    fn new(slots: &[SlotInfo]) -> TargetSlots {
-        let mut found = TargetSlots::default();
-        for (i, slot) in slots.iter().enumerate() {
-            if let SlotKind::Target { target, legacy } = slot.kind {
-                let list = if legacy {
-                    &mut found.legacy
-                } else {
-                    &mut found.full
-                };
-                list[target_index(target)] = Some(i);
-            }
-        }
-        found
-    }
-
-    /// The slot of a target's full name (`legacy: false`) or of its alias.
-    pub fn get(&self, target: Target, legacy: bool) -> Option<Slot> {
-        let list = if legacy { &self.legacy } else { &self.full };
-        list[target_index(target)]
-    }
-}
-
-fn target_index(target: Target) -> usize {
-    match target {
-        Target::Dedicated => 0,
-        Target::LowPriority => 1,
-        Target::DeallocationOption => 2,
-    }
-}
-
-/// An expression that gives a double whenever it gives anything (it may still fail),
-/// compiled so that evaluation passes plain `f64`s: no [`Value`], no type dispatch.
-///
-/// Most of a formula is arithmetic, comparisons and aggregates of doubles; those parts
-/// become `Num` trees. Where a part may give another type (a user variable that is ever
-/// assigned a vector, `GetSample`, `time()`...), it stays a [`Node`], and where a `Node`
-/// is known to give a double it is wrapped as [`Num::Node`]. The results, errors and
-/// their order are exactly those of the general [`Node`] evaluation.
-///
-/// Operands are [`Arg`]s: constants, pool scalars and variables are read in place by the
-/// operator, without a call of their own.
-#[derive(Debug, Clone)]
-// An explicit tag byte: dispatch is a byte load and a jump (a niche tag costs more).
-#[repr(u8)]
-pub enum Num {
-    Neg(Arg),
-    Not(Arg),
-    /// The arithmetic and comparison operators, one variant each (one dispatch per
-    /// operator, not two).
-    Add(Arg, Arg),
-    Sub(Arg, Arg),
-    Mul(Arg, Arg),
-    Div(Arg, Arg),
-    Lt(Arg, Arg),
-    Le(Arg, Arg),
-    Gt(Arg, Arg),
-    Ge(Arg, Arg),
-    Eq(Arg, Arg),
-    Ne(Arg, Arg),
-    /// `&&`, short-circuit.
-    And(Arg, Arg),
-    /// `||`, short-circuit.
-    Or(Arg, Arg),
-    Conditional {
-        condition: Arg,
-        then: Arg,
-        otherwise: Arg,
-    },
-    /// `max` and `min` of two doubles (`max(x, 10)`, the most common call): computed
-    /// without a list or a call through a pointer.
-    Max(Arg, Arg),
-    Min(Arg, Arg),
-    /// `avg`, `max`, ... of doubles only.
-    Aggregate {
-        function: &'static Function,
-        compute: fn(&[f64]) -> Result<f64, builtins::BuiltinError>,
-        args: Vec<Arg>,
-        span: Span,
-    },
-    /// The scalar form of `ceil`, `ln`, ...
-    Apply {
-        apply: fn(f64) -> f64,
-        arg: Arg,
-    },
-    /// A general expression that gives a double when it succeeds.
-    Node(Box<Node>),
-}
-
-/// An operand of a [`Num`]: a leaf, read in place, or a subexpression.
-#[derive(Debug, Clone)]
-// An explicit tag byte: dispatch is a byte load and a jump (a niche tag costs more).
-#[repr(u8)]
-pub enum Arg {
-    Const(f64),
-    Pool(PoolScalar),
-    /// A variable that only ever holds doubles (or nothing yet: then `Undefined symbol`).
-    Read {
-        slot: Slot,
-        span: Span,
-    },
-    Num(Box<Num>),
-}
-
-/// Turns the parts of each statement that give doubles into [`Num`] trees.
-///
-/// A slot is a *double slot* when every value ever stored in it is a double: a target
-/// node count (it starts as the pool's) or a user variable (it starts undefined), every
-/// assignment of which gives a double. That is a fixed point: start by taking every such
-/// slot as a double slot, and drop those with an assignment that may give something
-/// else, until none changes.
-fn lower(statements: Vec<CompiledStatement>, slots: &[SlotInfo]) -> Vec<CompiledStatement> {
-    let mut doubles: Vec<bool> = slots.iter().map(|s| !is_deallocation_slot(s)).collect();
-    loop {
-        let mut changed = false;
-        for statement in &statements {
-            if let CompiledStatement::Assign { slot, value, .. } = statement
-                && doubles[*slot]
-                && !is_number(value, &doubles)
-            {
-                doubles[*slot] = false;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let lowering = Lowering { doubles };
-    statements
-        .into_iter()
-        .map(|statement| match statement {
-            CompiledStatement::Assign { slot, value, span } => CompiledStatement::Assign {
-                slot,
-                // The run checks what `$NodeDeallocationOption` is given, so its value
-                // stays general; every other assignment of a number part is the fast one.
-                value: if is_deallocation_slot(&slots[slot]) {
-                    lowering.parts(value)
-                } else {
-                    lowering.node(value)
-                },
-                span,
-            },
-            CompiledStatement::AssignFail {
-                value,
-                span,
-                detail,
-            } => CompiledStatement::AssignFail {
-                value: lowering.node(value),
-                span,
-                detail,
-            },
-            CompiledStatement::Expr(node) => CompiledStatement::Expr(lowering.node(node)),
-        })
-        .collect()
-}
-
-fn is_deallocation_slot(slot: &SlotInfo) -> bool {
-    matches!(
-        slot.kind,
-        SlotKind::Target {
-            target: Target::DeallocationOption,
-            ..
-        }
-    )
-}
-
-/// Whether `node` gives a double whenever it gives anything, `doubles` telling which
-/// slots only ever hold doubles. This is the one place that decides what becomes [`Num`].
-fn is_number(node: &Node, doubles: &[bool]) -> bool {
-    match node {
-        Node::Const(v) => matches!(v, Value::Double(_)),
-        Node::Read { slot, .. } => doubles[*slot],
-        Node::Pool(_) | Node::Number(_) => true,
-        Node::Unary { op, operand, .. } => match op {
-            // `-` of an interval is an interval.
-            UnaryOp::Neg => is_number(operand, doubles),
-            // `!` gives 1 or 0, or fails.
-            UnaryOp::Not => true,
-        },
-        Node::Binary { op, lhs, rhs, .. } => match op {
-            // Vectors, intervals and timestamps have arithmetic too.
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
-                is_number(lhs, doubles) && is_number(rhs, doubles)
-            }
-            // Comparisons and logic give 1 or 0, or fail.
-            _ => true,
-        },
-        Node::Conditional {
-            then, otherwise, ..
-        } => is_number(then, doubles) && is_number(otherwise, doubles),
-        Node::Call { function, args, .. } => match function.kind {
-            FunctionKind::Aggregate { .. }
-            | FunctionKind::Percentile
-            | FunctionKind::Val
-            | FunctionKind::Rand => true,
-            // One argument of type double picks the scalar form [doc].
-            FunctionKind::Elementwise { .. } => {
-                matches!(args.as_slice(), [arg] if is_number(arg, doubles))
-            }
-            FunctionKind::Vec | FunctionKind::Stop | FunctionKind::Time => false,
-        },
-        Node::Method { method, .. } => matches!(method, Method::GetSamplePercent | Method::Count),
-        Node::Field { .. } => true,
-        Node::StopAsValue { .. } | Node::Stop | Node::Fail { .. } => false,
-    }
-}
-
-struct Lowering {
-    doubles: Vec<bool>,
-}
-
-impl Lowering {
-    fn is_number(&self, node: &Node) -> bool {
-        is_number(node, &self.doubles)
-    }
-
-    /// A node in general position: a [`Node::Number`] if it gives doubles, else the same
-    /// node with its parts lowered.
-    fn node(&self, node: Node) -> Node {
-        if self.is_number(&node) && !matches!(node, Node::Number(_)) {
-            Node::Number(self.arg(node))
-        } else {
-            self.parts(node)
-        }
-    }
-
-    /// A node that [`is_number`] as an operand.
-    fn arg(&self, node: Node) -> Arg {
-        match node {
-            Node::Const(Value::Double(x)) => Arg::Const(x),
-            Node::Read { slot, span } => Arg::Read { slot, span },
-            Node::Pool(scalar) => Arg::Pool(scalar),
-            Node::Number(arg) => arg,
-            other => Arg::Num(Box::new(self.num(other))),
-        }
-    }
-
-    fn nodes(&self, nodes: Vec<Node>) -> Vec<Node> {
-        nodes.into_iter().map(|n| self.node(n)).collect()
-    }
-
-    /// The node itself kept, its parts lowered.
-    fn parts(&self, node: Node) -> Node {
-        match node {
-            Node::Const(_)
-            | Node::Read { .. }
-            | Node::Pool(_)
-            | Node::Number(_)
-            | Node::StopAsValue { .. }
-            | Node::Stop => node,
-            Node::Unary { op, operand, span } => Node::Unary {
-                op,
-                operand: Box::new(self.node(*operand)),
-                span,
-            },
-            Node::Binary { op, lhs, rhs, span } => Node::Binary {
-                op,
-                lhs: Box::new(self.node(*lhs)),
-                rhs: Box::new(self.node(*rhs)),
-                span,
-            },
-            Node::Conditional {
-                condition,
-                condition_span,
-                then,
-                otherwise,
-                span,
-            } => Node::Conditional {
-                condition: Box::new(self.node(*condition)),
-                condition_span,
-                then: Box::new(self.node(*then)),
-                otherwise: Box::new(self.node(*otherwise)),
-                span,
-            },
-            Node::Call {
-                function,
-                args,
-                arg_spans,
-                span,
-            } => Node::Call {
-                function,
-                args: self.nodes(args),
-                arg_spans,
-                span,
-            },
-            Node::Method {
-                metric,
-                method,
-                args,
-                arg_spans,
-                args_span,
-            } => Node::Method {
-                metric,
-                method,
-                args: self.nodes(args),
-                arg_spans,
-                args_span,
-            },
-            Node::Field {
-                receiver,
-                field,
-                span,
-            } => Node::Field {
-                receiver: Box::new(self.node(*receiver)),
-                field,
-                span,
-            },
-            Node::Fail {
-                first,
-                span,
-                detail,
-            } => Node::Fail {
-                first: self.nodes(first),
-                span,
-                detail,
-            },
-        }
-    }
-
-    /// A node that [`is_number`] and is not a leaf as a [`Num`]: its own fast form where
-    /// its operands are numbers too, else the general node wrapped.
-    fn num(&self, node: Node) -> Num {
-        debug_assert!(self.is_number(&node));
-        match node {
-            Node::Unary {
-                op: UnaryOp::Neg,
-                operand,
-                ..
-            } => Num::Neg(self.arg(*operand)),
-            Node::Unary {
-                op: UnaryOp::Not,
-                operand,
-                ..
-            } if self.is_number(&operand) => Num::Not(self.arg(*operand)),
-            Node::Binary { op, lhs, rhs, .. } if self.is_number(&lhs) && self.is_number(&rhs) => {
-                let (lhs, rhs) = (self.arg(*lhs), self.arg(*rhs));
-                match op {
-                    BinaryOp::Add => Num::Add(lhs, rhs),
-                    BinaryOp::Sub => Num::Sub(lhs, rhs),
-                    BinaryOp::Mul => Num::Mul(lhs, rhs),
-                    BinaryOp::Div => Num::Div(lhs, rhs),
-                    BinaryOp::Lt => Num::Lt(lhs, rhs),
-                    BinaryOp::Le => Num::Le(lhs, rhs),
-                    BinaryOp::Gt => Num::Gt(lhs, rhs),
-                    BinaryOp::Ge => Num::Ge(lhs, rhs),
-                    BinaryOp::Eq => Num::Eq(lhs, rhs),
-                    BinaryOp::Ne => Num::Ne(lhs, rhs),
-                    BinaryOp::And => Num::And(lhs, rhs),
-                    BinaryOp::Or => Num::Or(lhs, rhs),
-                }
-            }
-            Node::Conditional {
-                condition,
-                then,
-                otherwise,
-                ..
-            } if self.is_number(&condition) => Num::Conditional {
-                condition: self.arg(*condition),
-                then: self.arg(*then),
-                otherwise: self.arg(*otherwise),
-            },
-            Node::Call {
-                function,
-                args,
-                span,
-                ..
-            } if args.iter().all(|a| self.is_number(a))
-                && matches!(
-                    function.kind,
-                    FunctionKind::Aggregate { .. } | FunctionKind::Elementwise { .. }
-                ) =>
-            {
-                let mut args: Vec<Arg> = args.into_iter().map(|a| self.arg(a)).collect();
-                if let ("max" | "min", [_, _]) = (function.name, args.as_slice()) {
-                    let rhs = args.pop().expect("two arguments");
-                    let lhs = args.pop().expect("two arguments");
-                    return if function.name == "max" {
-                        Num::Max(lhs, rhs)
-                    } else {
-                        Num::Min(lhs, rhs)
-                    };
-                }
-                match function.kind {
-                    FunctionKind::Aggregate { compute } => Num::Aggregate {
-                        function,
-                        compute,
-                        args,
-                        span,
-                    },
-                    FunctionKind::Elementwise { apply } => Num::Apply {
-                        apply,
-                        arg: args.pop().expect("one argument"),
-                    },
-                    _ => unreachable!("matched above"),
-                }
-            }
-            other => Num::Node(Box::new(self.parts(other))),
-        }
-    }
-}
-
 /// A short description of an expression for messages.
 fn snippet(e: &ast::Expr) -> String {
     match &e.kind {
         ExprKind::Name(n) => n.clone(),
-        ExprKind::Number(x) => crate::format::format_double(*x),
+        ExprKind::Number(x) => crate::doubles::format_double(*x),
         _ => "this expression".to_string(),
     }
 }
@@ -802,6 +285,8 @@ fn snippet(e: &ast::Expr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builtins::Target;
+    use crate::eval::program::{Arg, Num};
 
     fn program(text: &str) -> Program {
         let parsed = crate::syntax::parser::parse(text);

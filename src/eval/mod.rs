@@ -1,7 +1,24 @@
 //! Evaluation: compile a checked formula once, then evaluate it against snapshots.
+//!
+//! - [`program`]: the compiled form (slots, nodes, the number fast path's trees);
+//! - [`compile`]: syntax tree to program, names resolved, constants folded;
+//! - [`lower`]: the parts that give doubles to the number fast path;
+//! - [`interpreter`]: runs a program against a snapshot, with [`calls`], [`methods`] and
+//!   [`samples`] (the windows); [`random`] for `rand()`;
+//! - [`outcome`]: what a run leaves; [`value`]: run-time values.
 
+mod calls;
+#[doc(hidden)]
 pub mod compile;
+#[doc(hidden)]
 pub mod interpreter;
-pub mod ops;
+mod lower;
+mod methods;
+pub mod outcome;
+#[doc(hidden)]
+pub mod program;
+#[doc(hidden)]
+pub mod random;
+#[doc(hidden)]
 pub mod samples;
 pub mod value;

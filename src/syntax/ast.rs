@@ -18,7 +18,7 @@ pub struct Statement {
 pub enum StatementKind {
     /// `name = value`
     Assign { target: Name, value: Expr },
-    /// A bare expression, evaluated for its effect (`stop();`) [seen].
+    /// A bare expression, evaluated for its effect (`stop();`) \[seen\].
     Expr(Expr),
 }
 
@@ -101,6 +101,9 @@ pub enum BinaryOp {
 }
 
 impl UnaryOp {
+    /// Every unary operator.
+    pub const ALL: [UnaryOp; 2] = [UnaryOp::Neg, UnaryOp::Not];
+
     pub fn symbol(self) -> &'static str {
         match self {
             UnaryOp::Neg => "-",
@@ -110,6 +113,22 @@ impl UnaryOp {
 }
 
 impl BinaryOp {
+    /// Every binary operator.
+    pub const ALL: [BinaryOp; 12] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Lt,
+        BinaryOp::Le,
+        BinaryOp::Gt,
+        BinaryOp::Ge,
+        BinaryOp::Eq,
+        BinaryOp::Ne,
+        BinaryOp::And,
+        BinaryOp::Or,
+    ];
+
     pub fn symbol(self) -> &'static str {
         match self {
             BinaryOp::Add => "+",
@@ -138,5 +157,32 @@ impl BinaryOp {
 impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Expr {
         Expr { kind, span }
+    }
+
+    /// Calls `f` on each direct sub-expression, in source order.
+    pub fn for_each_child<'e>(&'e self, mut f: impl FnMut(&'e Expr)) {
+        match &self.kind {
+            ExprKind::Number(_) | ExprKind::String(_) | ExprKind::Name(_) => {}
+            ExprKind::Unary { operand, .. } => f(operand),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            ExprKind::Conditional {
+                condition,
+                then,
+                otherwise,
+            } => {
+                f(condition);
+                f(then);
+                f(otherwise);
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(f),
+            ExprKind::Method { receiver, args, .. } => {
+                f(receiver);
+                args.iter().for_each(f);
+            }
+            ExprKind::Field { receiver, .. } => f(receiver),
+        }
     }
 }

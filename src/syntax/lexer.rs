@@ -35,7 +35,7 @@ fn line_comment(lex: &mut logos::Lexer<'_, Token>) -> logos::Skip {
 }
 
 /// A string after its opening `"`: up to the closing `"` on the same line, no escapes
-/// [decided]. Scanned by hand for the same reason as comments.
+/// \[decided\]. Scanned by hand for the same reason as comments.
 fn string(lex: &mut logos::Lexer<'_, Token>) -> Result<String, LexError> {
     let rest = lex.remainder();
     match rest.find(['"', '\r', '\n']) {
@@ -54,10 +54,10 @@ fn string(lex: &mut logos::Lexer<'_, Token>) -> Result<String, LexError> {
 #[logos(error = LexError)]
 #[logos(skip r"[ \t\r\n]+")]
 pub enum Token {
-    /// `[0-9]+(\.[0-9]+)?`: no sign, exponent, leading dot or hex [decided].
+    /// `[0-9]+(\.[0-9]+)?`: no sign, exponent, leading dot or hex \[decided\].
     #[regex(r"[0-9]+(\.[0-9]+)?", |lex| lex.slice().parse::<f64>().ok())]
     Number(f64),
-    /// Double-quoted, no escapes, no `"` or line break inside [decided].
+    /// Double-quoted, no escapes, no `"` or line break inside \[decided\].
     #[token("\"", string)]
     String(String),
     /// `//` comments are skipped.

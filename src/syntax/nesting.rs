@@ -5,7 +5,7 @@
 //! tree) walks the tree recursively. An 8192-character formula can nest 8192 levels deep
 //! (`----...1`), which would overflow a thread's stack. So a formula that nests deeper
 //! than [`MAX_NESTING_DEPTH`] is refused right after parsing, as a syntax error
-//! [decided: the service's own limit is not documented].
+//! \[decided: the service's own limit is not documented\].
 //!
 //! The depth of an expression is the number of expression nodes on its longest path from
 //! the statement's root: `1` is 1 deep, `-1` and `1 + 2` are 2, `max(1, -x)` is 3.
@@ -14,7 +14,7 @@
 use super::ast::{Expr, ExprKind, Formula, Statement, StatementKind};
 use super::span::Span;
 
-/// The deepest expression nesting batchscale accepts [decided]. Far above what real
+/// The deepest expression nesting batchscale accepts \[decided\]. Far above what real
 /// formulas use (a 24-way `?:` chain on the hour nests about 27 deep), and low enough that
 /// every recursive phase fits a 2 MiB thread stack in an unoptimised build.
 pub const MAX_NESTING_DEPTH: usize = 128;
@@ -47,8 +47,8 @@ impl TooDeep {
 
     /// The error diagnostic (code `BS0004`).
     pub fn diagnostic(&self) -> crate::diagnostic::Diagnostic {
-        crate::diagnostic::Diagnostic::error(
-            crate::diagnostic::codes::TOO_DEEP,
+        crate::diagnostic::Diagnostic::new(
+            crate::diagnostic::Code::TooDeep,
             self.span,
             self.message(),
         )
@@ -67,30 +67,7 @@ pub fn expr_depth<'a>(root: &'a Expr, limit: usize) -> (usize, Option<Span>) {
         if depth == limit + 1 && first_too_deep.is_none_or(|s| e.span.start < s.start) {
             first_too_deep = Some(e.span);
         }
-        let mut push = |child: &'a Expr| stack.push((child, depth + 1));
-        match &e.kind {
-            ExprKind::Number(_) | ExprKind::String(_) | ExprKind::Name(_) => {}
-            ExprKind::Unary { operand, .. } => push(operand),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                push(lhs);
-                push(rhs);
-            }
-            ExprKind::Conditional {
-                condition,
-                then,
-                otherwise,
-            } => {
-                push(condition);
-                push(then);
-                push(otherwise);
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(push),
-            ExprKind::Method { receiver, args, .. } => {
-                push(receiver);
-                args.iter().for_each(push);
-            }
-            ExprKind::Field { receiver, .. } => push(receiver),
-        }
+        e.for_each_child(|child| stack.push((child, depth + 1)));
     }
     (deepest, first_too_deep)
 }

@@ -19,9 +19,9 @@ lalrpop_util::lalrpop_mod!(
 pub enum SyntaxErrorKind {
     /// A character that starts no token.
     UnexpectedCharacter,
-    /// A `#` comment [decided: an error, with a hint to use `//`].
+    /// A `#` comment \[decided: an error, with a hint to use `//`\].
     HashComment,
-    /// A `/* */` comment [decided: an error, with a hint to use `//`].
+    /// A `/* */` comment \[decided: an error, with a hint to use `//`\].
     BlockComment,
     /// A string with no closing quote on its line.
     UnterminatedString,

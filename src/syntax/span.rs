@@ -6,11 +6,14 @@ use serde::Serialize;
 /// A half-open byte range `start..end` into the formula text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 pub struct Span {
+    /// The first byte.
     pub start: u32,
+    /// The byte after the last.
     pub end: u32,
 }
 
 impl Span {
+    /// The span `start..end`.
     pub fn new(start: usize, end: usize) -> Span {
         Span {
             start: start as u32,
@@ -26,27 +29,31 @@ impl Span {
         }
     }
 
+    /// The span as a range to index the text with.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
 }
 
 /// A 1-based line and column, the column counted in UTF-16 code units as the
-/// service (a .NET program) counts them [decided].
+/// service (a .NET program) counts them \[decided\].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LineCol {
+    /// The line, from 1.
     pub line: usize,
+    /// The column, from 1, in UTF-16 code units.
     pub column: usize,
 }
 
 /// Where each line of a text starts. A line ends at LF, CRLF or a lone CR, as
-/// .NET's line reading does [decided].
+/// .NET's line reading does \[decided\].
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
 }
 
 impl LineIndex {
+    /// Where each line of `text` starts.
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
         let mut line_starts = vec![0];
@@ -93,6 +100,7 @@ impl LineIndex {
         start..end
     }
 
+    /// How many lines the text has.
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }

@@ -13,9 +13,7 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
-use batchscale::diagnostic::{Diagnostic, Severity};
-use batchscale::engine::{CompiledFormula, validate};
-use batchscale::snapshot::Snapshot;
+use batchscale::{CompiledFormula, Diagnostic, Interval, Severity, Snapshot, Timestamp, validate};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Formula files larger than this are refused before reading them whole: a formula has
@@ -137,8 +135,7 @@ fn eval(
         None => Snapshot::default(),
     };
     if let Some(at) = at {
-        let now = batchscale::time_text::parse_rfc3339(at)
-            .map_err(|e| UsageError(format!("--at: {e}")))?;
+        let now = Timestamp::parse_rfc3339(at).map_err(|e| UsageError(format!("--at: {e}")))?;
         snapshot.evaluation_time = Some(now);
     }
     let files = render::Files::new(&name, &text);
@@ -160,10 +157,7 @@ fn eval(
             return Ok(ExitCode::from(1));
         }
     };
-    let now = snapshot
-        .evaluation_time
-        .unwrap_or_else(batchscale::engine::clock_now);
-    let evaluation = compiled.evaluate_at(&snapshot, now);
+    let evaluation = compiled.evaluate(&snapshot);
     let warnings: Vec<&Diagnostic> = evaluation.warnings.iter().collect();
     match format {
         Format::Json => {
@@ -174,11 +168,7 @@ fn eval(
         }
         Format::Text => {
             out(&render::run_table(&evaluation));
-            if let (Some(error), Some(span)) = (&evaluation.run.error, evaluation.error_span) {
-                let detail = error.values.first().map(|v| v.value.as_str()).unwrap_or("");
-                let diagnostic = Diagnostic::error("", span, format!("{}: {detail}", error.code));
-                out(&render::render_plain(&files, &[diagnostic]));
-            }
+            out(&render::run_error(&files, &evaluation));
             render::emit(&files, &evaluation.warnings, color());
         }
     }
@@ -191,10 +181,7 @@ fn eval(
 
 fn check(paths: &[String], interval: Option<&str>, format: Format) -> Result<ExitCode, UsageError> {
     let interval = interval
-        .map(|text| {
-            batchscale::time_text::parse_interval_arg(text)
-                .map_err(|e| UsageError(format!("--interval: {e}")))
-        })
+        .map(|text| Interval::parse_arg(text).map_err(|e| UsageError(format!("--interval: {e}"))))
         .transpose()?;
     if paths.iter().filter(|p| *p == "-").count() > 1 {
         return Err(UsageError(
@@ -247,18 +234,18 @@ fn check(paths: &[String], interval: Option<&str>, format: Format) -> Result<Exi
 /// it has syntax errors, or with `--check` if formatting would change it.
 fn fmt(path: &str, check: bool) -> Result<ExitCode, UsageError> {
     let (name, text) = read_formula(path)?;
-    let formatted = match batchscale::syntax::printer::format(&text) {
+    let formatted = match batchscale::format_formula(&text) {
         Ok(formatted) => formatted,
         Err(diagnostics) => {
             render::emit(&render::Files::new(&name, &text), &diagnostics, color());
             return Ok(ExitCode::from(1));
         }
     };
-    let length = batchscale::syntax::span::utf16_len(&formatted);
-    if length > batchscale::engine::MAX_FORMULA_LENGTH {
+    let length = batchscale::formula_length(&formatted);
+    if length > batchscale::MAX_FORMULA_LENGTH {
         eprintln!(
             "batchscale: warning: the formatted formula is {length} characters long; the service takes at most {}",
-            batchscale::engine::MAX_FORMULA_LENGTH
+            batchscale::MAX_FORMULA_LENGTH
         );
     }
     if check {

@@ -1,151 +1,38 @@
-//! Printing for people (codespan-reporting, rustc style) and for scripts (JSON).
+//! Printing for people (rustc style, with colours on a terminal) and for scripts (JSON):
+//! the library's `render` module, and the run as a table.
 
-use std::ops::Range;
-
-use batchscale::diagnostic::{Diagnostic, Severity, codes};
-use batchscale::engine::Evaluation;
-use batchscale::syntax::span::LineIndex;
-use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
-use codespan_reporting::files::{self as cfiles, Location};
-use codespan_reporting::term::{self, Config, termcolor};
-use serde_json::json;
+use batchscale::render::Source;
+use batchscale::{Diagnostic, Evaluation};
 
 /// One formula's text and name, for rendering.
 pub struct Files<'a> {
-    name: &'a str,
-    text: &'a str,
-    lines: LineIndex,
+    source: Source<'a>,
 }
 
 impl<'a> Files<'a> {
     pub fn new(name: &'a str, text: &'a str) -> Files<'a> {
         Files {
-            name,
-            text,
-            lines: LineIndex::new(text),
+            source: Source::new(name, text),
         }
     }
-}
-
-/// The formula as codespan sees it, with the service's lines and columns: a line ends at
-/// LF, CRLF or a lone CR, and columns count UTF-16 code units [decided], so the
-/// `file:line:column` of the rendering agrees with `--format json` and with the service's
-/// `Line L, Col C`.
-impl<'a> cfiles::Files<'a> for Files<'a> {
-    type FileId = ();
-    type Name = &'a str;
-    type Source = &'a str;
-
-    fn name(&'a self, (): ()) -> Result<&'a str, cfiles::Error> {
-        Ok(self.name)
-    }
-
-    fn source(&'a self, (): ()) -> Result<&'a str, cfiles::Error> {
-        Ok(self.text)
-    }
-
-    fn line_index(&'a self, (): (), byte_index: usize) -> Result<usize, cfiles::Error> {
-        Ok(self.lines.line_col(self.text, byte_index).line - 1)
-    }
-
-    fn line_range(&'a self, (): (), line_index: usize) -> Result<Range<usize>, cfiles::Error> {
-        let count = self.lines.line_count();
-        if line_index >= count {
-            return Err(cfiles::Error::LineTooLarge {
-                given: line_index,
-                max: count - 1,
-            });
-        }
-        Ok(self.lines.line_range(self.text, line_index + 1))
-    }
-
-    fn location(&'a self, (): (), byte_index: usize) -> Result<Location, cfiles::Error> {
-        let at = self.lines.line_col(self.text, byte_index);
-        Ok(Location {
-            line_number: at.line,
-            column_number: at.column,
-        })
-    }
-}
-
-fn report(d: &Diagnostic) -> Report<()> {
-    let base = match d.severity {
-        Severity::Error => Report::error(),
-        Severity::Warning => Report::warning(),
-    };
-    // The evaluation interval is not in the formula: no source excerpt to show.
-    let labels = if d.code == codes::INTERVAL_OUT_OF_RANGE {
-        Vec::new()
-    } else {
-        vec![Label::primary((), d.span.range())]
-    };
-    let mut r = base.with_message(&d.message).with_labels(labels);
-    if !d.code.is_empty() {
-        r = r.with_code(d.code);
-    }
-    if let Some(help) = &d.help {
-        r = r.with_notes(vec![format!("help: {help}")]);
-    }
-    r
 }
 
 /// Renders diagnostics on standard error; colours only when asked (a terminal).
 pub fn emit(files: &Files<'_>, diagnostics: &[Diagnostic], color: bool) {
-    let choice = if color {
-        termcolor::ColorChoice::Always
-    } else {
-        termcolor::ColorChoice::Never
-    };
-    let writer = termcolor::StandardStream::stderr(choice);
-    let config = Config::default();
-    for d in diagnostics {
-        // Rendering errors (a span outside the text) must not hide the message itself.
-        if term::emit_to_write_style(&mut writer.lock(), &config, files, &report(d)).is_err() {
-            eprintln!(
-                "{}: {}: {}",
-                files.name,
-                severity_word(d.severity),
-                d.message
-            );
-        }
-    }
+    eprint!("{}", files.source.render(diagnostics, color));
 }
 
-/// Renders diagnostics as plain text (no colour), for a command's own output.
-pub fn render_plain(files: &Files<'_>, diagnostics: &[Diagnostic]) -> String {
-    let config = Config::default();
-    let mut text = String::new();
-    for d in diagnostics {
-        match term::emit_into_string(&config, files, &report(d)) {
-            Ok(rendered) => text.push_str(&rendered),
-            Err(_) => text.push_str(&format!("{}: {}\n", files.name, d.message)),
-        }
-    }
-    text
-}
-
-fn severity_word(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    }
+/// The error that ended a run, with the failing part underlined, as plain text.
+pub fn run_error(files: &Files<'_>, evaluation: &Evaluation) -> String {
+    files
+        .source
+        .render_run_error(evaluation)
+        .unwrap_or_default()
 }
 
 /// A diagnostic as `check --format json` and the JSON stderr stream print it.
 pub fn json_diagnostic_value(files: &Files<'_>, d: &Diagnostic) -> serde_json::Value {
-    let start = files.lines.line_col(files.text, d.span.start as usize);
-    let end = files.lines.line_col(files.text, d.span.end as usize);
-    json!({
-        "file": files.name,
-        "severity": d.severity,
-        "code": d.code,
-        "message": d.message,
-        "line": start.line,
-        "column": start.column,
-        "endLine": end.line,
-        "endColumn": end.column,
-        "help": d.help,
-    })
+    serde_json::to_value(files.source.locate(d)).expect("a located diagnostic is JSON")
 }
 
 pub fn json_diagnostic(files: &Files<'_>, d: &Diagnostic) -> String {
