@@ -30,13 +30,13 @@ fn window(h: &SampleHistory, now: Timestamp, seconds: i64) -> (&[f64], f64) {
     let earlier = now
         .checked_sub(Interval(seconds * TICKS_PER_SECOND))
         .expect("in range");
-    let end = h.times.partition_point(|t| *t <= now);
-    let start = h.times.partition_point(|t| *t <= earlier).min(end);
+    let end = h.times().partition_point(|t| *t <= now);
+    let start = h.times().partition_point(|t| *t <= earlier).min(end);
     let length = seconds * TICKS_PER_SECOND;
     let period = h.period.ticks();
     let expected = (length / period + i64::from(length % period != 0)).max(1);
     let percent = (100.0 * (end - start) as f64 / expected as f64).min(100.0);
-    (&h.values[start..end], percent)
+    (&h.values()[start..end], percent)
 }
 
 fn avg(s: &[f64]) -> f64 {

@@ -27,9 +27,9 @@ fn window(history: &SampleHistory, now: Timestamp, n: usize) -> &[f64] {
             n as i64 * common::PERIOD_SECONDS * TICKS_PER_SECOND,
         ))
         .expect("in range");
-    let end = history.times.partition_point(|t| *t <= now);
-    let start = history.times.partition_point(|t| *t <= earlier);
-    &history.values[start..end]
+    let end = history.times().partition_point(|t| *t <= now);
+    let start = history.times().partition_point(|t| *t <= earlier);
+    &history.values()[start..end]
 }
 
 fn avg(s: &[f64]) -> f64 {

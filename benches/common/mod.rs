@@ -40,13 +40,13 @@ pub fn now() -> Timestamp {
 pub fn history(now: Timestamp, n: usize, value: impl Fn(usize) -> f64) -> SampleHistory {
     let step = PERIOD_SECONDS * TICKS_PER_SECOND;
     let first = now.ticks() - (n as i64 - 1) * step;
-    SampleHistory {
-        period: Interval(step),
-        times: (0..n)
-            .map(|i| Timestamp::from_ticks(first + i as i64 * step).expect("in range"))
-            .collect(),
-        values: (0..n).map(value).collect(),
-    }
+    let samples = (0..n)
+        .map(|i| {
+            let time = Timestamp::from_ticks(first + i as i64 * step).expect("in range");
+            (time, value(i))
+        })
+        .collect();
+    SampleHistory::from_samples(Interval(step), samples).expect("distinct times")
 }
 
 /// A pseudo-random but reproducible value in 0..100 (a CPU percentage, a task count).

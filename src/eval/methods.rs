@@ -85,7 +85,7 @@ impl<'a> Machine<'a, '_> {
                 Err(wrong(describe_args(values)))
             }
             Method::Count => Ok(Value::Double(samples::count(history, self.now) as f64)),
-            Method::HistoryBeginTime => match history.times.first() {
+            Method::HistoryBeginTime => match history.times().first() {
                 Some(t) if *t <= self.now => Ok(Value::Timestamp(*t)),
                 _ => Err(fail(
                     args_span,
@@ -155,7 +155,7 @@ impl<'a> Machine<'a, '_> {
                 ));
             }
         };
-        Ok(&history.values[start..end])
+        Ok(&history.values()[start..end])
     }
 
     /// A window that must hold at least `required` percent of its expected samples.

@@ -18,7 +18,7 @@ pub struct Window {
 
 /// Samples are available when their time is at or before `now`.
 fn available_end(history: &SampleHistory, now: Timestamp) -> usize {
-    history.times.partition_point(|t| *t <= now)
+    history.times().partition_point(|t| *t <= now)
 }
 
 /// The window `(earlier, later]` between two instants in either order.
@@ -27,8 +27,8 @@ pub fn window(history: &SampleHistory, now: Timestamp, a: Timestamp, b: Timestam
     // Samples after `now` are not available: the window ends at the earlier of `later`
     // and `now`. Two independent binary searches (the processor overlaps them).
     let upper = later.min(now);
-    let end = history.times.partition_point(|t| *t <= upper);
-    let start = history.times.partition_point(|t| *t <= earlier).min(end);
+    let end = history.times().partition_point(|t| *t <= upper);
+    let start = history.times().partition_point(|t| *t <= earlier).min(end);
     let length = later.since(earlier).ticks();
     let period = history.period.ticks().max(1);
     let count = end - start;

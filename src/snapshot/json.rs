@@ -127,10 +127,8 @@ impl Snapshot {
                 continue;
             }
             let samples: Vec<Value> = history
-                .times
-                .iter()
-                .zip(&history.values)
-                .map(|(&time, &value)| serde_json::json!({"time": rfc3339(time), "value": value}))
+                .samples()
+                .map(|(time, value)| serde_json::json!({"time": rfc3339(time), "value": value}))
                 .collect();
             let series = serde_json::json!({
                 "period": iso8601_duration(history.period),
@@ -472,6 +470,7 @@ fn regular_history(
         period,
         times,
         values: kept,
+        first: 0,
     })
 }
 

@@ -59,28 +59,49 @@ impl Default for PoolState {
 }
 
 /// One metric's history: contiguous, sorted by time, no duplicate times.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SampleHistory {
     /// The nominal sampling period; positive.
     pub period: Interval,
-    /// Sample times, strictly ascending.
-    pub times: Vec<Timestamp>,
+    /// Sample times, strictly ascending, from `first` on (before it: samples dropped by
+    /// [`SampleHistory::drop_before`] and not yet compacted away).
+    times: Vec<Timestamp>,
     /// Sample values, as many as `times`, all finite.
-    pub values: Vec<f64>,
+    values: Vec<f64>,
+    /// The index of the oldest kept sample. Dropping old samples moves it instead of the
+    /// samples, so a pool that keeps a fixed retention window and drops before every
+    /// evaluation does not copy its whole history each time (that copy was 40 % of a
+    /// simulated year); the dropped prefix is compacted away once it outgrows the rest.
+    first: usize,
+}
+
+impl PartialEq for SampleHistory {
+    /// Equal periods and equal kept samples (how much has been dropped does not matter).
+    fn eq(&self, other: &SampleHistory) -> bool {
+        self.period == other.period
+            && self.times() == other.times()
+            && self.values() == other.values()
+    }
 }
 
 impl Default for SampleHistory {
     /// No samples, period 30 s.
     fn default() -> SampleHistory {
-        SampleHistory {
-            period: DEFAULT_PERIOD,
-            times: Vec::new(),
-            values: Vec::new(),
-        }
+        SampleHistory::new(DEFAULT_PERIOD)
     }
 }
 
 impl SampleHistory {
+    /// An empty history with the given sampling period.
+    pub fn new(period: Interval) -> SampleHistory {
+        SampleHistory {
+            period,
+            times: Vec::new(),
+            values: Vec::new(),
+            first: 0,
+        }
+    }
+
     /// Builds from (time, value) pairs in any order; `Err(time)` if two share a time.
     ///
     /// Neither the period nor the values are checked: a history from the snapshot has a
@@ -98,7 +119,18 @@ impl SampleHistory {
             period,
             times,
             values,
+            first: 0,
         })
+    }
+
+    /// The sample times, strictly ascending.
+    pub fn times(&self) -> &[Timestamp] {
+        &self.times[self.first..]
+    }
+
+    /// The sample values, one per time, all finite.
+    pub fn values(&self) -> &[f64] {
+        &self.values[self.first..]
     }
 
     /// Appends a sample after the last one: the way a live pool's history grows (a
@@ -109,7 +141,7 @@ impl SampleHistory {
         if !value.is_finite() {
             return Err(PushError::NotFinite { time, value });
         }
-        if let Some(&last) = self.times.last()
+        if let Some(&last) = self.times().last()
             && time <= last
         {
             return Err(PushError::NotAfterLast { time, last });
@@ -120,23 +152,34 @@ impl SampleHistory {
     }
 
     /// Forgets every sample taken before `horizon` (a retention window): what a pool
-    /// keeps is bounded by time, not by how long it has run.
+    /// keeps is bounded by time, not by how long it has run. Amortised O(log n) per call.
     pub fn drop_before(&mut self, horizon: Timestamp) {
-        let keep_from = self.times.partition_point(|&t| t < horizon);
-        if keep_from > 0 {
-            self.times.drain(..keep_from);
-            self.values.drain(..keep_from);
+        self.first += self.times().partition_point(|&t| t < horizon);
+        // Compact once the dropped prefix is larger than what is kept: each sample is then
+        // moved at most once on average, and memory stays within twice the kept samples.
+        if self.first > 0 && self.first >= self.times.len() - self.first {
+            self.times.drain(..self.first);
+            self.values.drain(..self.first);
+            self.first = 0;
         }
     }
 
     /// The number of samples.
     pub fn len(&self) -> usize {
-        self.times.len()
+        self.times.len() - self.first
     }
 
     /// Whether there are no samples.
     pub fn is_empty(&self) -> bool {
-        self.times.is_empty()
+        self.len() == 0
+    }
+
+    /// Iterates over `(time, value)` pairs, oldest first.
+    pub fn samples(&self) -> impl ExactSizeIterator<Item = (Timestamp, f64)> + '_ {
+        self.times()
+            .iter()
+            .copied()
+            .zip(self.values().iter().copied())
     }
 }
 
@@ -209,6 +252,28 @@ mod tests {
     }
 
     #[test]
+    fn dropping_old_samples_moves_the_start_and_keeps_storage_bounded() {
+        let t = |s: i64| Timestamp::from_ticks((63_800_000_000 + s) * TICKS_PER_SECOND).unwrap();
+        let mut history = SampleHistory::default();
+        for i in 0..10_000 {
+            history.push(t(i * 30), i as f64).unwrap();
+            // A 50-minute retention, applied before every "evaluation".
+            history.drop_before(t(i * 30 - 3000));
+            assert!(history.times.len() <= 2 * history.len() + 1, "at {i}");
+            assert_eq!(history.times()[0], t((i * 30 - 3000).max(0)), "at {i}");
+        }
+        assert_eq!(history.len(), 101);
+        assert_eq!(history.values()[0], 9899.0);
+        assert_eq!(history.samples().last(), Some((t(9999 * 30), 9999.0)));
+        // Equality looks at the kept samples only.
+        let kept: Vec<_> = history.samples().collect();
+        assert_eq!(
+            SampleHistory::from_samples(history.period, kept).unwrap(),
+            history
+        );
+    }
+
+    #[test]
     fn push_keeps_a_history_sorted_unique_and_finite() {
         let t = |s: i64| {
             Timestamp::from_ticks(s * TICKS_PER_SECOND + 63_800_000_000 * TICKS_PER_SECOND).unwrap()
@@ -232,13 +297,13 @@ mod tests {
             Err(PushError::NotFinite { .. })
         ));
         assert_eq!(
-            (history.times.as_slice(), history.values.as_slice()),
+            (history.times(), history.values()),
             (&[t(0), t(30)][..], &[1.0, 2.0][..])
         );
         history.push(t(60), 3.0).unwrap();
         history.drop_before(t(30));
-        assert_eq!(history.times, vec![t(30), t(60)]);
-        assert_eq!(history.values, vec![2.0, 3.0]);
+        assert_eq!(history.times(), [t(30), t(60)]);
+        assert_eq!(history.values(), [2.0, 3.0]);
         history.drop_before(t(0));
         assert_eq!(history.len(), 2);
         history.drop_before(t(90));
@@ -249,8 +314,8 @@ mod tests {
     fn from_samples_sorts_and_refuses_duplicates() {
         let (a, b) = (ts("2025-01-01T00:00:00Z"), ts("2025-01-01T00:00:30Z"));
         let h = SampleHistory::from_samples(DEFAULT_PERIOD, vec![(b, 2.0), (a, 1.0)]).unwrap();
-        assert_eq!(h.times, vec![a, b]);
-        assert_eq!(h.values, vec![1.0, 2.0]);
+        assert_eq!(h.times(), [a, b]);
+        assert_eq!(h.values(), [1.0, 2.0]);
         assert_eq!(
             SampleHistory::from_samples(DEFAULT_PERIOD, vec![(b, 2.0), (a, 1.0), (b, 3.0)]),
             Err(b)

@@ -76,18 +76,18 @@ mod reader {
         let active = s.metrics.get(Metric::ActiveTasks);
         assert_eq!(active.period, DEFAULT_PERIOD);
         assert_eq!(
-            active.times,
+            active.times(),
             vec![
                 ts("2025-04-24T11:20:00Z"),
                 ts("2025-04-24T11:20:30Z"),
                 ts("2025-04-24T11:21:30Z"),
             ]
         );
-        assert_eq!(active.values, vec![0.0, 0.0, 0.0]);
+        assert_eq!(active.values(), vec![0.0, 0.0, 0.0]);
         let cpu = s.metrics.get(Metric::CpuPercent);
         assert_eq!(cpu.period, DEFAULT_PERIOD);
-        assert_eq!(cpu.times, vec![ts("2025-04-24T11:34:00Z")]);
-        assert_eq!(cpu.values, vec![12.5]);
+        assert_eq!(cpu.times(), vec![ts("2025-04-24T11:34:00Z")]);
+        assert_eq!(cpu.values(), vec![12.5]);
         for (metric, history) in s.metrics.iter() {
             if metric != Metric::ActiveTasks && metric != Metric::CpuPercent {
                 assert_eq!(history, &SampleHistory::default());
@@ -126,10 +126,10 @@ mod reader {
         let active = s.metrics.get(Metric::ActiveTasks);
         assert_eq!(active.period, Interval(60 * TICKS_PER_SECOND));
         assert_eq!(
-            active.times,
+            active.times(),
             vec![ts("2025-01-01T00:00:00Z"), ts("2025-01-01T00:01:00Z")]
         );
-        assert_eq!(active.values, vec![1.0, 2.0]);
+        assert_eq!(active.values(), vec![1.0, 2.0]);
         let pending = s.metrics.get(Metric::PendingTasks);
         assert!(pending.is_empty());
         assert_eq!(pending.period, Interval(5 * TICKS_PER_MINUTE));
@@ -155,14 +155,14 @@ mod reader {
         );
         let cpu = s.metrics.get(Metric::CpuPercent);
         assert_eq!(
-            cpu.times,
+            cpu.times(),
             vec![
                 ts("2025-04-24T11:34:00Z"),
                 ts("2025-04-24T11:35:00.5Z"),
                 ts("2025-04-24T11:36:00Z"),
             ]
         );
-        assert_eq!(cpu.values, vec![1.0, -2.5, 3.0]);
+        assert_eq!(cpu.values(), vec![1.0, -2.5, 3.0]);
         assert_eq!(cpu.period, Interval(60 * TICKS_PER_SECOND));
     }
 
@@ -482,10 +482,10 @@ mod reader {
         );
         let active = s.metrics.get(Metric::ActiveTasks);
         assert_eq!(
-            active.times,
+            active.times(),
             vec![ts("9999-12-31T23:58:00Z"), ts("9999-12-31T23:59:00Z")]
         );
-        assert_eq!(active.values, vec![1.0, 3.0]);
+        assert_eq!(active.values(), vec![1.0, 3.0]);
         // The last slot counts even when its value is null.
         assert_err(
             "{\"metrics\": {\"$ActiveTasks\": {\"start\": \"9999-12-31T23:59:00Z\",\n  \"values\": [1, 2, null]}}}",
@@ -584,13 +584,8 @@ mod reader {
         s.random_seed = Some(u64::MAX);
         s.pool.current_low_priority_nodes = -3.25;
         s.pool.usable_node_count = 1e300;
-        s.metrics.set(
-            Metric::PendingTasks,
-            SampleHistory {
-                period: Interval(7),
-                ..SampleHistory::default()
-            },
-        );
+        s.metrics
+            .set(Metric::PendingTasks, SampleHistory::new(Interval(7)));
         s.metrics.set(
             Metric::PreemptedNodeCount,
             SampleHistory::from_samples(
@@ -633,9 +628,9 @@ mod reader {
         let s = parse(&text);
         let active = s.metrics.get(Metric::ActiveTasks);
         assert_eq!(active.len(), 100_000 - 100_000usize.div_ceil(7));
-        assert!(active.times.windows(2).all(|w| w[0] < w[1]));
+        assert!(active.times().windows(2).all(|w| w[0] < w[1]));
         assert_eq!(
-            active.times.last().map(|t| t.since(active.times[0])),
+            active.times().last().map(|t| t.since(active.times()[0])),
             Some(Interval(
                 99_999 * 30 * TICKS_PER_SECOND - 30 * TICKS_PER_SECOND
             ))
@@ -827,7 +822,7 @@ fn a_million_explicit_samples_in_any_order_are_sorted() {
     let s = snapshot(&json);
     let history = s.metrics.get(Metric::CpuPercent);
     assert_eq!(history.len(), N);
-    assert!(history.times.windows(2).all(|w| w[0] < w[1]));
+    assert!(history.times().windows(2).all(|w| w[0] < w[1]));
     let e = evaluate("v = $CPUPercent.GetSample(3);", &s);
     // Oldest first [decided]: samples N-3, N-2, N-1.
     let expect: Vec<String> = (N - 3..N).map(|i| (i % 7).to_string()).collect();

@@ -263,7 +263,7 @@ fn inject(app: &Arc<App>, account: &str, id: &str, bytes: &[u8]) -> Result<Reply
             let history = snapshot.metrics.get(m);
             if let Some(existing) = pool.injected.get(m.name())
                 && let Some(t) = history
-                    .times
+                    .times()
                     .iter()
                     .find(|t| existing.iter().any(|(e, _)| *e == t.ticks()))
             {
@@ -287,10 +287,10 @@ fn inject(app: &Arc<App>, account: &str, id: &str, bytes: &[u8]) -> Result<Reply
         let entry = pool.injected.entry(m.name().to_string()).or_default();
         entry.extend(
             history
-                .times
+                .times()
                 .iter()
                 .map(|t| t.ticks())
-                .zip(history.values.iter().copied()),
+                .zip(history.values().iter().copied()),
         );
         entry.sort_by_key(|(t, _)| *t);
     }

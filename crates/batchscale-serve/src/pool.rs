@@ -452,9 +452,9 @@ impl Pool {
             let history = snapshot.metrics.get(metric);
             if self.injected.contains_key(metric.name()) {
                 let samples: Vec<String> = history
-                    .times
+                    .times()
                     .iter()
-                    .zip(&history.values)
+                    .zip(history.values())
                     .map(|(t, v)| {
                         let mut o = crate::json::Obj::new();
                         o.time("time", *t).value("value", v);
@@ -465,15 +465,16 @@ impl Pool {
                 series.raw("samples", &format!("[{}]", samples.join(",")));
                 metrics.raw(metric.name(), &series.finish());
             } else if GENERATED.contains(&metric)
-                && let (Some(&first), Some(&last)) = (history.times.first(), history.times.last())
+                && let (Some(&first), Some(&last)) =
+                    (history.times().first(), history.times().last())
             {
                 let mut values = Vec::new();
                 let mut k = 0;
                 let mut t = first.ticks();
                 while t <= last.ticks() {
-                    if history.times.get(k).is_some_and(|x| x.ticks() == t) {
+                    if history.times().get(k).is_some_and(|x| x.ticks() == t) {
                         values.push(
-                            serde_json::to_string(&history.values[k])
+                            serde_json::to_string(&history.values()[k])
                                 .unwrap_or_else(|_| "null".into()),
                         );
                         k += 1;

@@ -126,9 +126,9 @@ fn engine_share(c: &mut Criterion) {
             for k in 0..evaluations {
                 let now = last + 15 * TICKS_PER_SECOND + (k % 10) * period / 10;
                 let from = now - 180 * TICKS_PER_SECOND;
-                let end = history.times.partition_point(|t| t.ticks() <= now);
-                let begin = history.times.partition_point(|t| t.ticks() <= from);
-                let window = &history.values[begin..end];
+                let end = history.times().partition_point(|t| t.ticks() <= now);
+                let begin = history.times().partition_point(|t| t.ticks() <= from);
+                let window = &history.values()[begin..end];
                 let percent = (100.0 * window.len() as f64 / 6.0).min(100.0);
                 let samples = if percent < 70.0 {
                     1.0

@@ -34,7 +34,7 @@
 //! assert_eq!(pool.tasks().running, 1);
 //! // The $PendingTasks sample of 00:05:30 is visible 15 s later, at 00:05:45.
 //! let history = pool.history(batchscale::Metric::PendingTasks);
-//! assert_eq!(history.values.last(), Some(&1.0));
+//! assert_eq!(history.values().last(), Some(&1.0));
 //! # let _ = TICKS_PER_SECOND;
 //! ```
 
@@ -394,34 +394,6 @@ pub const GENERATED: [Metric; 7] = [
     Metric::PreemptedNodeCount,
 ];
 
-/// A set of metrics, as a bit mask over [`Metric::index`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct MetricSet(pub u32);
-
-impl MetricSet {
-    /// Every metric.
-    pub const ALL: MetricSet = MetricSet((1 << Metric::ALL.len()) - 1);
-
-    /// Whether `metric` is in the set.
-    pub fn contains(self, metric: Metric) -> bool {
-        self.0 & (1 << metric.index()) != 0
-    }
-
-    /// The set with `metric` added.
-    pub fn with(self, metric: Metric) -> MetricSet {
-        MetricSet(self.0 | (1 << metric.index()))
-    }
-
-    /// The metrics whose name (`$PendingTasks`) a formula's text mentions: the only ones
-    /// it can read (the language has no computed names).
-    pub fn mentioned_in(text: &str) -> MetricSet {
-        Metric::ALL
-            .into_iter()
-            .filter(|m| text.contains(m.name()))
-            .fold(MetricSet::default(), MetricSet::with)
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Internal state.
 
@@ -645,9 +617,6 @@ pub struct Model {
     /// Whether any metric has a recorded source.
     #[serde(default)]
     has_recorded: bool,
-    /// When the histories are next checked against the retention's slack.
-    #[serde(default)]
-    next_trim: i64,
 }
 
 /// The first node to become usable after [`Model::watch_first_usable`].
@@ -726,7 +695,6 @@ impl Model {
             watch_usable: false,
             first_usable: None,
             has_recorded: false,
-            next_trim: i64::MIN,
         }
     }
 
@@ -1004,7 +972,7 @@ impl Model {
     /// A metric's history as a formula sees it at now: the samples visible (taken at `t`
     /// with `t + lag <= now`), not dropped, within the retention.
     pub fn history(&mut self, metric: Metric) -> &SampleHistory {
-        self.settle(MetricSet::default().with(metric));
+        self.settle();
         self.visible.metrics.get(metric)
     }
 
@@ -1012,15 +980,7 @@ impl Model {
     /// the targets last set, the nodes of each priority in the pool, the usable nodes,
     /// the slots per node, and every metric's visible history.
     pub fn snapshot(&mut self) -> &Snapshot {
-        self.snapshot_for(MetricSet::ALL)
-    }
-
-    /// As [`Model::snapshot`], with the retention applied exactly only to the metrics in
-    /// `exact` (the others may keep up to an eighth of the retention more, which a formula
-    /// that does not name them cannot see). Trimming a long history costs a copy of it;
-    /// a simulator that evaluates every few minutes passes the metrics its formula names.
-    pub fn snapshot_for(&mut self, exact: MetricSet) -> &Snapshot {
-        self.settle(exact);
+        self.settle();
         let pool = &mut self.visible.pool;
         *pool = PoolState {
             target_dedicated_nodes: f64::from(self.targets[0]),
@@ -1046,16 +1006,13 @@ impl Model {
     pub fn set_recorded(&mut self, metric: Metric, series: &SampleHistory) {
         self.has_recorded = true;
         self.sources[metric.index()] = Source::Recorded {
-            times: series.times.iter().map(|t| t.ticks()).collect(),
-            values: series.values.clone(),
+            times: series.times().iter().map(|t| t.ticks()).collect(),
+            values: series.values().to_vec(),
             next: 0,
         };
         let period = series.period;
         let history = self.visible.metrics.get_mut(metric);
-        *history = SampleHistory {
-            period,
-            ..SampleHistory::default()
-        };
+        *history = SampleHistory::new(period);
         self.flush_visible();
     }
 
@@ -1234,9 +1191,9 @@ impl Model {
     }
 
     /// Takes the tick at now if its sample would already be visible (a zero lag), moves
-    /// visible samples into the histories and applies the retention (exactly for
-    /// `exact`).
-    fn settle(&mut self, exact: MetricSet) {
+    /// visible samples into the histories and applies the retention exactly (dropping is
+    /// cheap: a history moves its start, not its samples).
+    fn settle(&mut self) {
         if self.next_tick <= self.now - self.params.ingestion_lag.ticks() {
             self.take_sample();
         }
@@ -1246,14 +1203,11 @@ impl Model {
             .saturating_sub(self.params.history_retention.ticks())
             .max(0));
         for metric in Metric::ALL {
-            if exact.contains(metric) {
-                self.visible.metrics.get_mut(metric).drop_before(horizon);
-            }
+            self.visible.metrics.get_mut(metric).drop_before(horizon);
         }
     }
 
-    /// Moves every sample visible at now into the histories; trims histories that have
-    /// grown an eighth of the retention past it.
+    /// Moves every sample visible at now into the histories.
     fn flush_visible(&mut self) {
         let lag = self.params.ingestion_lag.ticks();
         let visible_until = self.now - lag;
@@ -1288,25 +1242,6 @@ impl Model {
                     let _ = history.push(ts(times[*next]), values[*next]);
                     *next += 1;
                 }
-            }
-        }
-        // Trimming by the slack is checked now and then: the slack is an eighth of the
-        // retention, checking every sixteenth keeps the histories under 9/8 of it.
-        let retention = self.params.history_retention.ticks();
-        let slack = (retention / 8).max(SAMPLE_PERIOD);
-        if self.now < self.next_trim {
-            return;
-        }
-        self.next_trim = self.now.saturating_add(slack / 2);
-        let horizon = self.now.saturating_sub(retention);
-        for metric in Metric::ALL {
-            let history = self.visible.metrics.get_mut(metric);
-            if history
-                .times
-                .first()
-                .is_some_and(|t| t.ticks() < horizon.saturating_sub(slack))
-            {
-                history.drop_before(ts(horizon.max(0)));
             }
         }
     }

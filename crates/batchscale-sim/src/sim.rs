@@ -13,7 +13,7 @@ use batchscale::{
 };
 use serde_json::json;
 
-use crate::model::{MetricSet, Model, NodeState, Priority, TaskSpec, TickRecord};
+use crate::model::{Model, NodeState, Priority, TaskSpec, TickRecord};
 use crate::random::Delay;
 use crate::report::{ByPriority, Evaluations, Num, QueueWait, Summary, Tasks, TimeToFirstNode};
 use crate::scenario::Scenario;
@@ -88,7 +88,6 @@ pub struct Plan {
     end: Option<Timestamp>,
     interval: Interval,
     changes: Vec<PlannedChange>,
-    mentioned: MetricSet,
     /// When the last recorded sample becomes visible (open loop).
     metrics_done: i64,
 }
@@ -233,15 +232,11 @@ impl Plan {
     pub fn new(inputs: Inputs) -> Result<Plan, SetupError> {
         let formula = compile(&inputs.formula_name, &inputs.formula_text)?;
         let scenario = inputs.scenario;
-        let mut mentioned = MetricSet::mentioned_in(&inputs.formula_text);
         let mut changes = Vec::new();
         for change in &scenario.changes {
             let formula = match &change.formula {
                 None => None,
-                Some((name, text)) => {
-                    mentioned = MetricSet(mentioned.0 | MetricSet::mentioned_in(text).0);
-                    Some((name.clone(), compile(name, text)?))
-                }
+                Some((name, text)) => Some((name.clone(), compile(name, text)?)),
             };
             changes.push(PlannedChange {
                 at: change.at.ticks(),
@@ -294,7 +289,7 @@ impl Plan {
         let lag = scenario.params.ingestion_lag.ticks();
         let metrics_done = metrics
             .iter()
-            .filter_map(|(_, h)| h.times.last())
+            .filter_map(|(_, h)| h.times().last())
             .map(|t| t.ticks() + lag)
             .max()
             .unwrap_or(i64::MIN);
@@ -317,7 +312,6 @@ impl Plan {
             end,
             interval,
             changes,
-            mentioned,
             metrics_done,
             scenario,
         })
@@ -698,7 +692,7 @@ impl<'p> Run<'p> {
         let now = ts(t);
         let index = self.evaluations;
         self.evaluations += 1;
-        let snapshot = self.model.snapshot_for(self.plan.mentioned);
+        let snapshot = self.model.snapshot();
         if let Some(dir) = out.snapshots {
             let path = dir.join(format!("{index:06}.json"));
             let text = serde_json::to_string_pretty(snapshot).expect("a snapshot serialises");

@@ -50,11 +50,7 @@ pub fn metric_series(seed: u64, start: Timestamp, span: Interval) -> SampleHisto
     let mut rng = SplitMix64::new(seed);
     let period = 30 * TICKS_PER_SECOND;
     let n = span.ticks() / period;
-    let mut history = SampleHistory {
-        period: Interval(period),
-        times: Vec::with_capacity(n as usize),
-        values: Vec::with_capacity(n as usize),
-    };
+    let mut history = SampleHistory::new(Interval(period));
     for i in 0..n {
         if rng.below(100) == 0 {
             continue;

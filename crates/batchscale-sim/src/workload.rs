@@ -642,7 +642,7 @@ mod tests {
         .unwrap();
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].0, Metric::CpuPercent);
-        assert_eq!(m[0].1.values, vec![1.0, 3.0]);
+        assert_eq!(m[0].1.values(), vec![1.0, 3.0]);
         let e = parse_metrics("{\"$CPUPercent\": {\"values\": [1, \"x\"]}}", "m.json").unwrap_err();
         assert_eq!(e.line, Some(1));
         assert!(e.field.as_deref().unwrap().contains("CPUPercent"), "{e}");

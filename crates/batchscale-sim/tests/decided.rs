@@ -91,7 +91,7 @@ fn decided_ingestion_lag_defaults_to_15s() {
     let (_, lines) = run_with_lines(&p);
     let mut model = Model::new(ModelParams::simulate(), start(), 0);
     model.advance_to(at(15 * M));
-    let last = *model.history(Metric::ActiveTasks).times.last().unwrap();
+    let last = *model.history(Metric::ActiveTasks).times().last().unwrap();
     assert_eq!(last, at(14 * M + 30 * S));
     assert!(lines[1].contains("\"time\":\"2025-01-06T00:15:00Z\""));
     assert_eq!(
@@ -205,8 +205,8 @@ fn decided_succeeded_and_failed_tasks_count_the_30_seconds_before_each_sample() 
     model.advance_to(at(45 * S));
     model.set_targets(0, 0, DeallocationOption::Terminate); // at 45 s: one failure
     model.advance_to(at(60 * S));
-    let succeeded = model.history(Metric::SucceededTasks).values.clone();
-    let failed = model.history(Metric::FailedTasks).values.clone();
+    let succeeded = model.history(Metric::SucceededTasks).values().to_vec();
+    let failed = model.history(Metric::FailedTasks).values().to_vec();
     assert_eq!(succeeded, vec![0.0, 2.0, 1.0]);
     assert_eq!(failed, vec![0.0, 0.0, 1.0]);
 }
@@ -252,7 +252,7 @@ fn decided_history_retention_defaults_to_7_days() {
     );
     let mut model = Model::new(ModelParams::simulate(), start(), 0);
     model.advance_to(at(8 * 24 * 60 * M));
-    let begin = model.snapshot().metrics.get(Metric::ActiveTasks).times[0];
+    let begin = model.snapshot().metrics.get(Metric::ActiveTasks).times()[0];
     assert_eq!(begin, at(24 * 60 * M));
 }
 
