@@ -47,7 +47,7 @@ use batchscale::{
 use serde::{Deserialize, Serialize};
 
 use crate::random::{Delay, SplitMix64};
-use crate::serde_helpers::{interval_ticks, map_as_pairs, timestamp_ticks};
+use crate::serde_helpers::{compact_histories, interval_ticks, map_as_pairs, timestamp_ticks};
 use crate::stats::Histogram;
 
 /// Samples are taken every 30 s \[doc\], on every :00 and :30 second.
@@ -606,6 +606,7 @@ pub struct Model {
     pending: VecDeque<PendingSample>,
     sources: Vec<Source>,
     /// The snapshot handed to evaluations; its metrics are the visible histories.
+    #[serde(with = "compact_histories")]
     visible: Snapshot,
     record_ticks: bool,
     #[serde(skip)]

@@ -616,3 +616,27 @@ fn cancel_joins_leaves_leaving_nodes_leaving() {
     m.advance_to(at(10 * M));
     assert_eq!(ids(&m), vec![1]);
 }
+
+#[test]
+fn a_saved_model_writes_its_week_of_samples_compactly() {
+    let mut m = pool(0, 0, 2);
+    m.set_targets(2, 0, DeallocationOption::Requeue);
+    for hour in 0..8 * 24 {
+        m.submit(&task(7 + hour % 13));
+        m.advance_to(at(hour * 60 * M));
+    }
+    let samples: usize = Metric::ALL.iter().map(|&metric| m.history(metric).len()).sum();
+    assert!(samples > 7 * 20_000, "a week of 30-s samples of the generated metrics");
+    let saved = serde_json::to_string(&m).unwrap();
+    // Each sample costs its value and a comma (`0.0,`), not a `{"time": …, "value": …}`
+    // object of some 60 bytes.
+    assert!(
+        saved.len() < 5 * samples,
+        "{} bytes for {samples} samples",
+        saved.len()
+    );
+    let restored: Model = serde_json::from_str(&saved).unwrap();
+    for metric in Metric::ALL {
+        assert_eq!(restored.clone().history(metric), m.history(metric), "{metric:?}");
+    }
+}

@@ -60,3 +60,89 @@ pub mod timestamp_ticks {
             .ok_or_else(|| de::Error::custom("a time outside the years 1 to 9999"))
     }
 }
+
+/// The model's visible histories, written compactly: per metric with samples, its period,
+/// the first time, the gaps between times run-length encoded (samples come every 30 s, so
+/// that is one pair for most histories), and the values. Saved state is the emulator's
+/// unit of durable write, and a week of samples as `{time, value}` objects was 6 MB per
+/// pool; this is the values and little else. Only the metrics are kept: the rest of the
+/// snapshot (pool state, evaluation time) is rebuilt for every evaluation.
+pub mod compact_histories {
+    use batchscale::{DEFAULT_PERIOD, Interval, Metric, SampleHistory, Snapshot, Timestamp};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+    #[derive(Serialize, Deserialize)]
+    struct Series {
+        /// Index in [`Metric::ALL`].
+        metric: usize,
+        period: i64,
+        first: i64,
+        /// `[count, gap]` pairs: `count` successive times each `gap` ticks after the last.
+        gaps: Vec<(u32, i64)>,
+        values: Vec<f64>,
+    }
+
+    /// Writes the metrics' histories.
+    pub fn serialize<S: Serializer>(snapshot: &Snapshot, serializer: S) -> Result<S::Ok, S::Error> {
+        let series: Vec<Series> = snapshot
+            .metrics
+            .iter()
+            .filter(|(_, history)| !history.is_empty() || history.period != DEFAULT_PERIOD)
+            .map(|(metric, history)| {
+                let times = history.times();
+                let mut gaps: Vec<(u32, i64)> = Vec::new();
+                for pair in times.windows(2) {
+                    let gap = pair[1].ticks() - pair[0].ticks();
+                    match gaps.last_mut() {
+                        Some((count, last)) if *last == gap => *count += 1,
+                        _ => gaps.push((1, gap)),
+                    }
+                }
+                Series {
+                    metric: metric.index(),
+                    period: history.period.ticks(),
+                    first: times.first().map_or(0, |t| t.ticks()),
+                    gaps,
+                    values: history.values().to_vec(),
+                }
+            })
+            .collect();
+        series.serialize(serializer)
+    }
+
+    /// Reads them back into an otherwise default snapshot.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Snapshot, D::Error> {
+        let mut snapshot = Snapshot::default();
+        for series in Vec::<Series>::deserialize(deserializer)? {
+            let metric = *Metric::ALL
+                .get(series.metric)
+                .ok_or_else(|| de::Error::custom("a metric index out of range"))?;
+            let mut times = Vec::with_capacity(series.values.len());
+            if !series.values.is_empty() {
+                let mut time = series.first;
+                times.push(time);
+                for (count, gap) in series.gaps {
+                    for _ in 0..count {
+                        time = time
+                            .checked_add(gap)
+                            .ok_or_else(|| de::Error::custom("a time out of range"))?;
+                        times.push(time);
+                    }
+                }
+            }
+            if times.len() != series.values.len() {
+                return Err(de::Error::custom(
+                    "a history with more times than values, or fewer",
+                ));
+            }
+            let mut history = SampleHistory::new(Interval(series.period));
+            for (time, value) in times.into_iter().zip(series.values) {
+                let time = Timestamp::from_ticks(time)
+                    .ok_or_else(|| de::Error::custom("a time outside the years 1 to 9999"))?;
+                history.push(time, value).map_err(de::Error::custom)?;
+            }
+            snapshot.metrics.set(metric, history);
+        }
+        Ok(snapshot)
+    }
+}
