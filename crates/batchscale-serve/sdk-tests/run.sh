@@ -6,10 +6,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-bin=${BATCHSCALE_BIN:-$root/target/release/batchscale}
-if [ ! -x "$bin" ]; then
-  (cd "$root" && cargo build --release -p batchscale-cli)
+# Without BATCHSCALE_BIN, build (a no-op when up to date) rather than test a stale binary.
+if [ -z "${BATCHSCALE_BIN:-}" ]; then
+  (cd "$root" && cargo build --release -q -p batchscale-cli)
 fi
+bin=${BATCHSCALE_BIN:-$root/target/release/batchscale}
 export BATCHSCALE_BIN="$bin" PYTHONDONTWRITEBYTECODE=1
 for gen in 14 15; do
   venv="$root/target/sdk-venv-$gen"

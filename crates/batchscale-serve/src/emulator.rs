@@ -448,6 +448,32 @@ impl Emulator {
         Ok(())
     }
 
+    /// A change to one pool, the way every pool operation but add and evaluate runs: the
+    /// pool brought up to now, its conditional headers (when the operation takes them),
+    /// `PoolBeingDeleted`, then the operation itself; afterwards the timers it scheduled
+    /// fire and the pool is marked for the commit. Answers with the pool's `lastModified`.
+    fn change(
+        &mut self,
+        account: &str,
+        id: &str,
+        cond: Option<&Option<Condition>>,
+        operation: impl FnOnce(&mut Pool, &Ctx) -> Result<(), ApiError>,
+    ) -> Result<Done, ApiError> {
+        let ctx = self.ctx(self.now());
+        let pool = self.pool_mut(account, id)?;
+        if let Some(cond) = cond {
+            check_condition(cond, pool, false)?;
+        }
+        Self::active(pool)?;
+        operation(pool, &ctx)?;
+        let last_modified = Some(pool.last_modified);
+        self.changed(account, id);
+        Ok(Done {
+            last_modified,
+            ..Done::default()
+        })
+    }
+
     /// 3: delete.
     pub fn delete(
         &mut self,
@@ -455,17 +481,9 @@ impl Emulator {
         id: &str,
         cond: &Option<Condition>,
     ) -> Result<Done, ApiError> {
-        let now = self.now();
-        let ctx = self.ctx(now);
-        let pool = self.pool_mut(account, id)?;
-        check_condition(cond, pool, false)?;
-        Self::active(pool)?;
-        pool.delete(&ctx);
-        let lm = pool.last_modified;
-        self.changed(account, id);
-        Ok(Done {
-            last_modified: Some(lm),
-            ..Done::default()
+        self.change(account, id, Some(cond), |pool, ctx| {
+            pool.delete(ctx);
+            Ok(())
         })
     }
 
@@ -491,10 +509,7 @@ impl Emulator {
         update: Update,
         cond: &Option<Condition>,
     ) -> Result<Done, ApiError> {
-        let now = self.now();
-        let pool = self.pool_mut(account, id)?;
-        check_condition(cond, pool, false)?;
-        Self::active(pool)?;
+        self.change(account, id, Some(cond), |pool, ctx| {
         if !update.empty_only.is_empty()
             && (pool.model.node_count() > 0 || pool.allocation != Allocation::Steady)
         {
@@ -528,28 +543,18 @@ impl Emulator {
             pool.fill = fill;
         }
         pool.model.relayout(pool.task_slots_per_node, pool.fill);
-        pool.touch(now);
-        let lm = pool.last_modified;
-        self.changed(account, id);
-        Ok(Done {
-            last_modified: Some(lm),
-            ..Done::default()
+        pool.touch(ctx.now);
+        Ok(())
         })
     }
 
     /// 7: disable_auto_scale.
     pub fn disable(&mut self, account: &str, id: &str) -> Result<Done, ApiError> {
-        let now = self.now();
-        let pool = self.pool_mut(account, id)?;
-        Self::active(pool)?;
-        if pool.autoscale.take().is_some() {
-            pool.touch(now);
-        }
-        let lm = pool.last_modified;
-        self.changed(account, id);
-        Ok(Done {
-            last_modified: Some(lm),
-            ..Done::default()
+        self.change(account, id, None, |pool, ctx| {
+            if pool.autoscale.take().is_some() {
+                pool.touch(ctx.now);
+            }
+            Ok(())
         })
     }
 
@@ -561,75 +566,59 @@ impl Emulator {
         enable: Enable,
         cond: &Option<Condition>,
     ) -> Result<Done, ApiError> {
-        let now = self.now();
-        let mut ctx = self.ctx(now);
-        self.pool_mut(account, id)?;
-        let state = self
-            .accounts
-            .get_mut(account)
-            .ok_or_else(ApiError::pool_not_found)?;
-        let pool = state
-            .pools
-            .get_mut(&id.to_lowercase())
-            .ok_or_else(ApiError::pool_not_found)?;
-        check_condition(cond, pool, false)?;
-        Self::active(pool)?;
-        if pool.allocation != Allocation::Steady {
-            return Err(ApiError::being_resized(pool.allocation.name()));
-        }
-        if let Some(last) = pool.last_enable
-            && now
-                < last
-                    .checked_add(Interval(30 * TICKS_PER_SECOND))
-                    .unwrap_or(last)
-        {
-            return Err(ApiError::new(
-                503,
-                "TooManyEnableAutoScaleRequests",
-                crate::error::msg::TOO_MANY_ENABLES,
-                vec![],
-            ));
-        }
-        match (&pool.autoscale, &enable.formula, &enable.interval) {
-            (None, None, _) => return Err(ApiError::missing_property("autoScaleFormula")),
-            (Some(_), None, None) => {
-                return Err(ApiError::missing_property(
-                    "autoScaleFormula and/or autoScaleEvaluationInterval",
+        self.change(account, id, Some(cond), |pool, ctx| {
+            let now = ctx.now;
+            if pool.allocation != Allocation::Steady {
+                return Err(ApiError::being_resized(pool.allocation.name()));
+            }
+            if let Some(last) = pool.last_enable
+                && now
+                    < last
+                        .checked_add(Interval(30 * TICKS_PER_SECOND))
+                        .unwrap_or(last)
+            {
+                return Err(ApiError::new(
+                    503,
+                    "TooManyEnableAutoScaleRequests",
+                    crate::error::msg::TOO_MANY_ENABLES,
+                    vec![],
                 ));
             }
-            _ => {}
-        }
-        pool.touch(now);
-        // The run's timestamp is `lastModified`; what it starts happens at the clock's instant.
-        let run_at = pool.last_modified;
-        ctx.now = now;
-        let was_on = pool.autoscale.is_some();
-        let auto = pool.autoscale.get_or_insert_with(|| AutoScale {
-            formula: String::new(),
-            interval: crate::pool::FIFTEEN_MINUTES,
-            anchor: run_at,
-            next_run: run_at,
-            run: None,
-            compiled: None,
-        });
-        if let Some((text, compiled)) = enable.formula {
-            auto.formula = text;
-            auto.compiled = Some(compiled);
-        }
-        if let Some(interval) = enable.interval {
-            auto.interval = interval;
-        }
-        if !was_on || enable.interval.is_some() {
-            auto.anchor = now;
-            auto.next_run = now.checked_add(auto.interval).unwrap_or(now);
-        }
-        pool.last_enable = Some(now);
-        pool.run_autoscale(&ctx, run_at, false);
-        let lm = pool.last_modified;
-        self.changed(account, id);
-        Ok(Done {
-            last_modified: Some(lm),
-            ..Done::default()
+            match (&pool.autoscale, &enable.formula, &enable.interval) {
+                (None, None, _) => return Err(ApiError::missing_property("autoScaleFormula")),
+                (Some(_), None, None) => {
+                    return Err(ApiError::missing_property(
+                        "autoScaleFormula and/or autoScaleEvaluationInterval",
+                    ));
+                }
+                _ => {}
+            }
+            pool.touch(now);
+            // The run's timestamp is `lastModified`; what it starts happens at the clock's instant.
+            let run_at = pool.last_modified;
+            let was_on = pool.autoscale.is_some();
+            let auto = pool.autoscale.get_or_insert_with(|| AutoScale {
+                formula: String::new(),
+                interval: crate::pool::FIFTEEN_MINUTES,
+                anchor: run_at,
+                next_run: run_at,
+                run: None,
+                compiled: None,
+            });
+            if let Some((text, compiled)) = enable.formula {
+                auto.formula = text;
+                auto.compiled = Some(compiled);
+            }
+            if let Some(interval) = enable.interval {
+                auto.interval = interval;
+            }
+            if !was_on || enable.interval.is_some() {
+                auto.anchor = now;
+                auto.next_run = now.checked_add(auto.interval).unwrap_or(now);
+            }
+            pool.last_enable = Some(now);
+            pool.run_autoscale(ctx, run_at, false);
+            Ok(())
         })
     }
 
@@ -672,35 +661,27 @@ impl Emulator {
         resize: Resize,
         cond: &Option<Condition>,
     ) -> Result<Done, ApiError> {
-        let now = self.now();
-        let ctx = self.ctx(now);
-        let pool = self.pool_mut(account, id)?;
-        check_condition(cond, pool, false)?;
-        Self::active(pool)?;
-        if pool.autoscale_on() {
-            return Err(ApiError::invalid_state(&format!(
-                "pool '{}' has autoscale enabled; disable it before resizing",
-                pool.id
-            )));
-        }
-        if pool.allocation != Allocation::Steady {
-            return Err(ApiError::being_resized(pool.allocation.name()));
-        }
-        if let Some(d) = resize.dedicated {
-            pool.target_dedicated = d;
-        }
-        if let Some(l) = resize.low_priority {
-            pool.target_low_priority = l;
-        }
-        pool.resize_timeout = resize.timeout;
-        pool.resize_option = resize.option;
-        pool.touch(now);
-        pool.start_resize(&ctx);
-        let lm = pool.last_modified;
-        self.changed(account, id);
-        Ok(Done {
-            last_modified: Some(lm),
-            ..Done::default()
+        self.change(account, id, Some(cond), |pool, ctx| {
+            if pool.autoscale_on() {
+                return Err(ApiError::invalid_state(&format!(
+                    "pool '{}' has autoscale enabled; disable it before resizing",
+                    pool.id
+                )));
+            }
+            if pool.allocation != Allocation::Steady {
+                return Err(ApiError::being_resized(pool.allocation.name()));
+            }
+            if let Some(d) = resize.dedicated {
+                pool.target_dedicated = d;
+            }
+            if let Some(l) = resize.low_priority {
+                pool.target_low_priority = l;
+            }
+            pool.resize_timeout = resize.timeout;
+            pool.resize_option = resize.option;
+            pool.touch(ctx.now);
+            pool.start_resize(ctx);
+            Ok(())
         })
     }
 
@@ -711,17 +692,9 @@ impl Emulator {
         id: &str,
         cond: &Option<Condition>,
     ) -> Result<Done, ApiError> {
-        let now = self.now();
-        let ctx = self.ctx(now);
-        let pool = self.pool_mut(account, id)?;
-        check_condition(cond, pool, false)?;
-        Self::active(pool)?;
-        pool.stop_resize(&ctx);
-        let lm = pool.last_modified;
-        self.changed(account, id);
-        Ok(Done {
-            last_modified: Some(lm),
-            ..Done::default()
+        self.change(account, id, Some(cond), |pool, ctx| {
+            pool.stop_resize(ctx);
+            Ok(())
         })
     }
 
@@ -733,55 +706,47 @@ impl Emulator {
         remove: RemoveNodes,
         cond: &Option<Condition>,
     ) -> Result<Done, ApiError> {
-        let now = self.now();
-        let ctx = self.ctx(now);
-        let pool = self.pool_mut(account, id)?;
-        check_condition(cond, pool, false)?;
-        Self::active(pool)?;
-        if pool.allocation != Allocation::Steady {
-            return Err(ApiError::being_resized(pool.allocation.name()));
-        }
-        // Ids are hashes: compute each node's once.
-        let by_id: std::collections::HashMap<String, batchscale_sim::model::NodeInfo> = pool
-            .model
-            .nodes()
-            .map(|n| {
-                let id = pool.model.node_id(
-                    n.id,
-                    n.priority == batchscale_sim::model::Priority::Dedicated,
-                );
-                (id.to_ascii_lowercase(), n)
-            })
-            .collect();
-        let mut indices = Vec::new();
-        for node_id in &remove.nodes {
-            match by_id.get(&node_id.to_ascii_lowercase()).copied() {
-                Some(n) => indices.push(n),
-                None => return Err(ApiError::node_not_found(node_id)),
+        self.change(account, id, Some(cond), |pool, ctx| {
+            let now = ctx.now;
+            if pool.allocation != Allocation::Steady {
+                return Err(ApiError::being_resized(pool.allocation.name()));
             }
-        }
-        for n in &indices {
-            if n.priority == batchscale_sim::model::Priority::Dedicated {
-                pool.target_dedicated = pool.target_dedicated.saturating_sub(1);
-            } else {
-                pool.target_low_priority = pool.target_low_priority.saturating_sub(1);
+            // Ids are hashes: compute each node's once.
+            let by_id: std::collections::HashMap<String, batchscale_sim::model::NodeInfo> = pool
+                .model
+                .nodes()
+                .map(|n| {
+                    let id = pool.model.node_id(
+                        n.id,
+                        n.priority == batchscale_sim::model::Priority::Dedicated,
+                    );
+                    (id.to_ascii_lowercase(), n)
+                })
+                .collect();
+            let mut indices = Vec::new();
+            for node_id in &remove.nodes {
+                match by_id.get(&node_id.to_ascii_lowercase()).copied() {
+                    Some(n) => indices.push(n),
+                    None => return Err(ApiError::node_not_found(node_id)),
+                }
             }
-        }
-        pool.resize_timeout = remove.timeout;
-        pool.resize_option = remove.option;
-        pool.touch(now);
-        pool.resize_errors.clear();
-        let ids: Vec<u64> = indices.iter().map(|n| n.id).collect();
-        pool.model.remove_nodes(&ids, remove.option);
-        let _ = ctx;
-        pool.allocation = Allocation::Resizing;
-        pool.allocation_transition_time = now;
-        pool.resize_deadline = now.checked_add(pool.resize_timeout);
-        let lm = pool.last_modified;
-        self.changed(account, id);
-        Ok(Done {
-            last_modified: Some(lm),
-            ..Done::default()
+            for n in &indices {
+                if n.priority == batchscale_sim::model::Priority::Dedicated {
+                    pool.target_dedicated = pool.target_dedicated.saturating_sub(1);
+                } else {
+                    pool.target_low_priority = pool.target_low_priority.saturating_sub(1);
+                }
+            }
+            pool.resize_timeout = remove.timeout;
+            pool.resize_option = remove.option;
+            pool.touch(now);
+            pool.resize_errors.clear();
+            let ids: Vec<u64> = indices.iter().map(|n| n.id).collect();
+            pool.model.remove_nodes(&ids, remove.option);
+            pool.allocation = Allocation::Resizing;
+            pool.allocation_transition_time = now;
+            pool.resize_deadline = now.checked_add(pool.resize_timeout);
+            Ok(())
         })
     }
 

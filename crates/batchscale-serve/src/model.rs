@@ -4,7 +4,6 @@
 //! the real ones (1.7), the capacity of 1000 nodes per type (6.2), the emulator's
 //! parameters, and the few operations the emulator names differently.
 
-use batchscale::time::TICKS_PER_SECOND;
 use batchscale::{DeallocationOption, Interval, Metric, SampleHistory, Snapshot, Timestamp};
 use batchscale_sim::model::{Model, ModelParams, NodeInfo, Priority, TaskSpec};
 use serde::{Deserialize, Serialize};
@@ -14,20 +13,6 @@ pub use batchscale_sim::model::NodeFill as Fill;
 
 /// At most this many nodes of each type per pool (6.2).
 pub const MAX_NODES_PER_TYPE: u32 = 1000;
-
-/// Samples every 30 s.
-pub const TICK: i64 = 30 * TICKS_PER_SECOND;
-
-/// The metrics the workload model generates (6.4).
-pub const GENERATED: [Metric; 7] = [
-    Metric::ActiveTasks,
-    Metric::RunningTasks,
-    Metric::PendingTasks,
-    Metric::SucceededTasks,
-    Metric::FailedTasks,
-    Metric::CpuPercent,
-    Metric::PreemptedNodeCount,
-];
 
 /// The delays the model runs with (flags: not stored, given at each start).
 #[derive(Debug, Clone, Copy)]

@@ -10,9 +10,10 @@ use batchscale::{
     AutoScaleRun, CompiledFormula, DeallocationOption, Interval, Metric, SampleHistory, Snapshot,
     Timestamp,
 };
+use batchscale_sim::model::{GENERATED, SAMPLE_PERIOD};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Fill, GENERATED, NodeModel, TICK, Timing};
+use crate::model::{Fill, NodeModel, Timing};
 use crate::usage::UsageBook;
 
 /// `state`.
@@ -481,7 +482,7 @@ impl Pool {
                     } else {
                         values.push("null".to_string());
                     }
-                    t += TICK;
+                    t += SAMPLE_PERIOD;
                 }
                 let mut series = crate::json::Obj::new();
                 series

@@ -625,8 +625,14 @@ fn a_saved_model_writes_its_week_of_samples_compactly() {
         m.submit(&task(7 + hour % 13));
         m.advance_to(at(hour * 60 * M));
     }
-    let samples: usize = Metric::ALL.iter().map(|&metric| m.history(metric).len()).sum();
-    assert!(samples > 7 * 20_000, "a week of 30-s samples of the generated metrics");
+    let samples: usize = Metric::ALL
+        .iter()
+        .map(|&metric| m.history(metric).len())
+        .sum();
+    assert!(
+        samples > 7 * 20_000,
+        "a week of 30-s samples of the generated metrics"
+    );
     let saved = serde_json::to_string(&m).unwrap();
     // Each sample costs its value and a comma (`0.0,`), not a `{"time": …, "value": …}`
     // object of some 60 bytes.
@@ -637,6 +643,10 @@ fn a_saved_model_writes_its_week_of_samples_compactly() {
     );
     let restored: Model = serde_json::from_str(&saved).unwrap();
     for metric in Metric::ALL {
-        assert_eq!(restored.clone().history(metric), m.history(metric), "{metric:?}");
+        assert_eq!(
+            restored.clone().history(metric),
+            m.history(metric),
+            "{metric:?}"
+        );
     }
 }
