@@ -111,8 +111,8 @@ pub mod time;
 pub use builtins::{DeallocationOption, Metric};
 pub use decision::Decision;
 pub use diagnostic::{
-    Code, Diagnostic, DirectiveError, Group, InlineAllow, Judged, Level, Policy, PolicyError,
-    Selector, Severity, UnknownSelector, inline_allows,
+    Code, DEFAULT_LAYER, Diagnostic, DirectiveError, Group, InlineAllow, Judged, Level, Origin,
+    Policy, PolicyError, Selector, Severity, UnknownSelector, inline_allows,
 };
 pub use engine::{
     CompiledFormula, DEFAULT_INTERVAL, Evaluation, MAX_FORMULA_LENGTH, MAX_INTERVAL,

@@ -10,8 +10,8 @@ mod policy;
 
 pub use code::{Code, Group};
 pub use policy::{
-    DirectiveError, InlineAllow, Judged, Level, Policy, PolicyError, Selector, UnknownSelector,
-    inline_allows,
+    DEFAULT_LAYER, DirectiveError, InlineAllow, Judged, Level, Origin, Policy, PolicyError,
+    Selector, UnknownSelector, inline_allows,
 };
 
 /// How bad a diagnostic is. Errors sort before warnings.

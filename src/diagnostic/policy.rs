@@ -25,7 +25,8 @@
 //! // `limit` is allowed on its line; `spare` fails the check.
 //! assert_eq!(judged.len(), 1);
 //! assert!(judged[0].diagnostic.is_error() && judged[0].diagnostic.message.contains("spare"));
-//! assert_eq!(judged[0].denied_by.as_deref(), Some("--deny warnings"));
+//! let origin = judged[0].denied_by.as_ref().unwrap();
+//! assert_eq!((origin.layer.as_str(), origin.selector), ("--deny", Selector::Warnings));
 //! ```
 
 use std::collections::BTreeMap;
@@ -107,15 +108,24 @@ pub struct PolicyError(pub String);
 /// The levels of every warning code, built from the defaults and layers of settings.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    levels: BTreeMap<Code, (Level, String)>,
-    deny_warnings: Option<String>,
+    levels: BTreeMap<Code, (Level, Origin)>,
+    deny_warnings: Option<Origin>,
 }
 
 impl Default for Policy {
     /// Every warning reported, except a look-alike of a target, denied.
     fn default() -> Policy {
         let mut levels = BTreeMap::new();
-        levels.insert(Code::LookalikeTarget, (Level::Deny, "default".to_string()));
+        levels.insert(
+            Code::LookalikeTarget,
+            (
+                Level::Deny,
+                Origin {
+                    layer: DEFAULT_LAYER.to_string(),
+                    selector: Selector::Code(Code::LookalikeTarget),
+                },
+            ),
+        );
         Policy {
             levels,
             deny_warnings: None,
@@ -124,13 +134,12 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// Applies one layer of settings (`origin` names it in notes: `--deny`,
-    /// `batchscale.toml`). Groups first, then codes, so a code overrides its group; a
+    /// Applies one layer of settings (`layer` names it: `--deny`, a file's path). Groups first, then codes, so a code overrides its group; a
     /// selector both allowed and denied in one layer, an error code or group allowed, or
     /// `warnings` allowed is refused.
     pub fn apply(
         &mut self,
-        origin: &str,
+        layer: &str,
         allow: &[Selector],
         deny: &[Selector],
     ) -> Result<(), PolicyError> {
@@ -168,7 +177,10 @@ impl Policy {
             .filter(|(s, _)| !matches!(s, Selector::Warnings))
             .partition(|(s, _)| matches!(s, Selector::Group(_)));
         for (selector, level) in groups.into_iter().chain(codes) {
-            let origin = format!("{origin} {selector}");
+            let origin = Origin {
+                layer: layer.to_string(),
+                selector: *selector,
+            };
             let codes: Vec<Code> = match selector {
                 Selector::Code(code) => vec![*code],
                 Selector::Group(group) => group.codes().collect(),
@@ -182,7 +194,10 @@ impl Policy {
             }
         }
         if deny.contains(&Selector::Warnings) {
-            self.deny_warnings = Some(format!("{origin} warnings"));
+            self.deny_warnings = Some(Origin {
+                layer: layer.to_string(),
+                selector: Selector::Warnings,
+            });
         }
         Ok(())
     }
@@ -269,9 +284,21 @@ impl Selector {
 pub struct Judged {
     /// The diagnostic, an error if denied.
     pub diagnostic: Diagnostic,
-    /// What denied a warning: `default BS0509` for the defaults, else the layer's origin
-    /// and the selector (`--deny warnings`, `batchscale.toml lint`).
-    pub denied_by: Option<String>,
+    /// What denied a warning.
+    pub denied_by: Option<Origin>,
+}
+
+/// The layer of [`Policy::default`].
+pub const DEFAULT_LAYER: &str = "default";
+
+/// Where a level was set: the layer ([`DEFAULT_LAYER`], or the name given to
+/// [`Policy::apply`]) and the selector that named the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The layer's name.
+    pub layer: String,
+    /// What it named.
+    pub selector: Selector,
 }
 
 /// An inline `// batchscale: allow(...)` comment: the line it applies to and what it allows.
