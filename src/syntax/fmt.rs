@@ -202,8 +202,9 @@ fn expr_doc(e: &Expr, min: u8) -> Doc {
             } else {
                 expr_doc(then, 0)
             };
+            // A condition that breaks is indented past the `?` and `:` that follow it.
             Doc::Group(vec![
-                expr_doc(condition, 1),
+                Doc::Nest(vec![expr_doc(condition, 1)]),
                 Doc::Nest(vec![
                     Doc::Line,
                     text("? "),
@@ -619,6 +620,15 @@ mod tests {
         assert_eq!(fmt(&over).lines().count(), 2);
         // An end-of-line comment does not count.
         assert_eq!(fmt(&format!("{exactly} // note")).lines().count(), 1);
+    }
+
+    #[test]
+    fn a_condition_that_breaks_is_indented_past_its_question_mark() {
+        let text = "ratio = pendingTasksSamplePercent < samplePercentThreshold || runningTasksSamplePercent < samplePercentThreshold ? -1 : taskRatio;";
+        assert_eq!(
+            fmt(text),
+            "ratio = pendingTasksSamplePercent < samplePercentThreshold\n        || runningTasksSamplePercent < samplePercentThreshold\n    ? -1\n    : taskRatio;\n"
+        );
     }
 
     #[test]
