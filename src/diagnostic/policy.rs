@@ -354,7 +354,7 @@ pub fn inline_allows(text: &str) -> Result<Vec<InlineAllow>, Vec<DirectiveError>
             let Some(directive) = trimmed.strip_prefix("batchscale:") else {
                 continue;
             };
-            let directive_at = end - directive.len();
+            let directive_at = end - directive.trim_start().len();
             let trailing = i > 0 && line_of(spans[i - 1].1) == line_of(from);
             let line = if trailing {
                 Some(line_of(from))

@@ -80,15 +80,8 @@ impl Config {
             )
         })?;
         let at = |span: Range<usize>| Some(line_col(&text, span.start));
-        let raw: Raw = toml::from_str(&text).map_err(|e| {
-            error(
-                e.span().and_then(at),
-                format!(
-                    "{}; expected the keys interval, allow and deny",
-                    e.message().trim_end()
-                ),
-            )
-        })?;
+        let raw: Raw = toml::from_str(&text)
+            .map_err(|e| error(e.span().and_then(at), e.message().trim_end().to_string()))?;
         let interval = raw
             .interval
             .map(|value| {

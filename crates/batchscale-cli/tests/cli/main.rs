@@ -4,6 +4,7 @@
 
 mod common;
 
+mod ci;
 mod commands;
 mod conformance;
 mod corpus;
