@@ -10,6 +10,8 @@ mod conformance;
 mod corpus;
 mod determinism;
 mod diagnostics;
+mod formatter;
 mod limits;
 mod readme;
+mod shell;
 mod simulate;
