@@ -58,6 +58,9 @@ enum CheckFormat {
     Github,
 }
 
+/// The layer of the command line's `--allow` and `--deny`.
+const COMMAND_LINE: &str = "the command line";
+
 fn parse_selector(text: &str) -> Result<Selector, String> {
     text.parse()
         .map_err(|e: batchscale::UnknownSelector| e.to_string())
@@ -86,7 +89,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {
     }
     // The command line's settings must apply on their own.
     Policy::default()
-        .apply("the command line", &args.allow, &args.deny)
+        .apply(COMMAND_LINE, &args.allow, &args.deny)
         .map_err(|e| UsageError(format!("--allow/--deny: {e}")))?;
     let mut finder = Finder::default();
     let explicit = match &args.config {
@@ -241,7 +244,7 @@ fn check_one(
             .expect("a configuration's settings were checked when it was read");
     }
     policy
-        .apply("the command line", &args.allow, &args.deny)
+        .apply(COMMAND_LINE, &args.allow, &args.deny)
         .expect("the command line's settings were checked first");
     let interval = cli_interval.or(config.and_then(|c| c.interval));
     let validation = validate(text, interval);
@@ -331,7 +334,7 @@ fn note(origin: &Origin) -> String {
             "{selector} is denied by default: the assignment sets nothing; `--allow {selector}` \
              lets it pass"
         )
-    } else if origin.layer == "the command line" {
+    } else if origin.layer == COMMAND_LINE {
         format!("denied by `--deny {selector}`")
     } else {
         format!("denied by `deny = [\"{selector}\"]` in {}", origin.layer)

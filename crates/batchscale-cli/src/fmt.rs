@@ -183,6 +183,8 @@ fn diff(name: &str, old: &str, new: &str, color: bool) -> String {
 /// Replaces `path` with `bytes` atomically: a temporary file in the same folder (so the
 /// rename stays on one file system), with the file's permissions, renamed over it.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // Through a symbolic link, the file it names is replaced, and the link stays.
+    let path = &std::fs::canonicalize(path)?;
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

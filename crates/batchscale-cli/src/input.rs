@@ -99,8 +99,8 @@ pub enum Input {
 }
 
 /// The arguments as files to read: a folder is walked for `*.formula` files (sorted,
-/// hidden folders skipped, symbolic links to folders not followed); a file or `-` is
-/// itself. A folder without any formula is reported on standard error.
+/// hidden files and folders skipped, symbolic links to folders not followed); a file or
+/// `-` is itself. A folder without any formula is reported on standard error.
 pub fn expand(paths: &[String], quiet: bool) -> Vec<Input> {
     let mut inputs = Vec::new();
     for path in paths {

@@ -241,3 +241,21 @@ fn every_corpus_formula_formats_idempotently_and_runs_as_before() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[cfg(unix)]
+#[test]
+fn fmt_write_through_a_symbolic_link_replaces_the_file_it_names() {
+    let dir = Scratch::new();
+    let real = dir.file("real.formula", "x=1;");
+    let link = dir.path("link.formula");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = batchscale(&["fmt", "--write", &link]);
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    assert_eq!(read(&real), "x = 1;\n");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
