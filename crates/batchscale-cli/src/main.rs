@@ -73,8 +73,15 @@ enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
-    /// Print the man page (roff) on standard output: `batchscale man > batchscale.1`.
-    Man,
+    /// Print the man page (roff) on standard output: `batchscale man > batchscale.1`, or a
+    /// command's (`batchscale man check`); `--out DIR` writes every page into DIR.
+    Man {
+        /// A command whose page to print, such as check.
+        command: Option<String>,
+        /// Write every page (batchscale.1, batchscale-check.1, ...) into this folder.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        out: Option<std::path::PathBuf>,
+    },
     Simulate(simulate::SimulateArgs),
     #[command(about = "Emulate the Azure Batch pool API locally (azure-batch SDKs run unchanged)")]
     Serve(serve::ServeArgs),
@@ -114,7 +121,7 @@ fn main() -> ExitCode {
             completions(shell);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => man(),
+        Command::Man { command, out } => man(command.as_deref(), out.as_deref()),
         Command::Simulate(args) => Ok(simulate::run(args)),
         Command::Serve(args) => return serve::run(args),
     };
@@ -166,12 +173,36 @@ fn completions(shell: Shell) {
     out(&String::from_utf8_lossy(&script));
 }
 
-fn man() -> Result<ExitCode, UsageError> {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut page)
+fn man(command: Option<&str>, out_dir: Option<&std::path::Path>) -> Result<ExitCode, UsageError> {
+    let mut cli = Cli::command().disable_help_subcommand(true);
+    if let Some(dir) = out_dir {
+        clap_mangen::generate_to(cli, dir).map_err(|e| {
+            UsageError(format!(
+                "cannot write the man pages into '{}': {}",
+                dir.display(),
+                input::io_reason(&e)
+            ))
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    cli.build();
+    let page = match command {
+        None => cli,
+        Some(name) => cli.find_subcommand(name).cloned().ok_or_else(|| {
+            UsageError(format!(
+                "no command '{name}'; expected one of: {}",
+                cli.get_subcommands()
+                    .map(|c| c.get_name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?,
+    };
+    let mut text = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut text)
         .map_err(|e| UsageError(format!("cannot render the man page: {e}")))?;
-    out(&String::from_utf8_lossy(&page));
+    out(&String::from_utf8_lossy(&text));
     Ok(ExitCode::SUCCESS)
 }
 

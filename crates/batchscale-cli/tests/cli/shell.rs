@@ -47,3 +47,38 @@ fn man_prints_a_roff_page_of_every_command() {
         );
     }
 }
+
+#[test]
+fn man_prints_a_commands_page_or_writes_every_page() {
+    let out = batchscale(&["man", "check"]);
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    assert!(
+        out.stdout.contains(".TH batchscale-check 1"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\\-\\-deny"),
+        "the check page documents --deny"
+    );
+    assert_usage_error(
+        &batchscale(&["man", "nope"]),
+        "expected one of: eval, check",
+    );
+    let dir = crate::common::Scratch::new();
+    let folder = crate::common::arg(&dir.0);
+    let out = batchscale(&["man", "--out", &folder]);
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    for page in [
+        "batchscale.1",
+        "batchscale-check.1",
+        "batchscale-fmt.1",
+        "batchscale-serve.1",
+    ] {
+        assert!(dir.0.join(page).is_file(), "{page} was not written");
+    }
+    assert_usage_error(
+        &batchscale(&["man", "--out", &format!("{folder}/missing/deeper")]),
+        "cannot write the man pages",
+    );
+}
