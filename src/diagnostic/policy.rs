@@ -399,6 +399,11 @@ fn parse_allow(directive: &str) -> Result<Vec<Selector>, String> {
     };
     let mut selectors = Vec::new();
     for word in inside[..close].split(',') {
+        if word.trim().is_empty() {
+            return Err(format!(
+                "{expected}: a code is missing between '(', ',' and ')'"
+            ));
+        }
         let selector: Selector = word.parse().map_err(|e: UnknownSelector| e.to_string())?;
         match selector {
             Selector::Warnings => {
@@ -546,6 +551,8 @@ mod tests {
                 "unknown code or group 'BS9999'",
             ),
             ("x = 1; // batchscale:allow(BS0201)", "BS0201 is an error"),
+            ("x = 1; // batchscale: allow()", "a code is missing"),
+            ("x = 1; // batchscale: allow(BS0608,)", "a code is missing"),
         ] {
             let errors = inline_allows(text).unwrap_err();
             assert_eq!(errors.len(), 1, "{text}");

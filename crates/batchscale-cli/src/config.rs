@@ -79,6 +79,7 @@ impl Config {
                 format!("cannot read it: {}", crate::input::io_reason(&e)),
             )
         })?;
+        let (text, _) = crate::input::without_bom(text);
         let at = |span: Range<usize>| Some(line_col(&text, span.start));
         let raw: Raw = toml::from_str(&text)
             .map_err(|e| error(e.span().and_then(at), e.message().trim_end().to_string()))?;

@@ -27,16 +27,33 @@ pub struct Formula {
 /// Reads a formula file, or standard input for `-`. A leading UTF-8 byte-order mark is
 /// dropped: positions count from the character after it.
 pub fn read_formula(path: &str) -> Result<Formula, UsageError> {
-    let (name, mut text) = read_text(path, Some(MAX_FORMULA_FILE_BYTES))?;
+    let (name, text, bom) = read_with_bom(path, Some(MAX_FORMULA_FILE_BYTES))?;
+    Ok(Formula { name, text, bom })
+}
+
+/// Reads a file (or standard input for `-`) as UTF-8 text, with the name to show for it,
+/// without a leading byte-order mark (a snapshot or a configuration file written by a
+/// Windows tool may start with one).
+pub fn read_text(path: &str, limit: Option<u64>) -> Result<(String, String), UsageError> {
+    read_with_bom(path, limit).map(|(name, text, _)| (name, text))
+}
+
+/// The text without a leading byte-order mark, and whether it had one.
+pub fn without_bom(mut text: String) -> (String, bool) {
     let bom = text.starts_with(BOM);
     if bom {
         text.drain(..BOM.len_utf8());
     }
-    Ok(Formula { name, text, bom })
+    (text, bom)
 }
 
-/// Reads a file (or standard input for `-`) as UTF-8 text, with the name to show for it.
-pub fn read_text(path: &str, limit: Option<u64>) -> Result<(String, String), UsageError> {
+fn read_with_bom(path: &str, limit: Option<u64>) -> Result<(String, String, bool), UsageError> {
+    let (name, text) = read_raw(path, limit)?;
+    let (text, bom) = without_bom(text);
+    Ok((name, text, bom))
+}
+
+fn read_raw(path: &str, limit: Option<u64>) -> Result<(String, String), UsageError> {
     let (name, bytes) = if path == "-" {
         let mut bytes = Vec::new();
         let stdin = std::io::stdin();

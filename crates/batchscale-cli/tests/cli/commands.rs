@@ -776,6 +776,16 @@ fn a_leading_byte_order_mark_is_dropped_when_a_file_or_stdin_is_read() {
         assert_eq!(out.code, Some(1), "{text:?}: {out:#?}");
         assert!(out.stdout.contains(at), "{text:?}: {out:#?}");
     }
+    // A snapshot and a batchscale.toml written by a Windows tool may start with one too.
+    let with_bom = dir.file(
+        "bom-pool.json",
+        "\u{feff}{\"evaluationTime\": \"2024-05-01T12:00:00Z\"}",
+    );
+    let out = batchscale(&["eval", &bom, "--pool", &with_bom, "--format", "json"]);
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    dir.file("batchscale.toml", "\u{feff}deny = [\"warnings\"]\n");
+    let unused = dir.file("unused.formula", "limit = 1;\n$TargetDedicatedNodes = 1;");
+    assert_eq!(batchscale(&["check", &unused]).code, Some(1));
     let error = batchscale::evaluate_auto_scale(
         "\u{feff}$TargetDedicatedNodes = 1;",
         &batchscale::Snapshot::default(),
