@@ -197,7 +197,8 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {
 /// as it goes.
 fn fail(report: &mut Report, args: &CheckArgs, failure: Failure) {
     match args.format {
-        CheckFormat::Text => {
+        // The SARIF log goes to a file for code scanning; the CI log says it too.
+        CheckFormat::Text | CheckFormat::Sarif => {
             let at = failure
                 .at
                 .map_or(String::new(), |(l, c)| format!(":{l}:{c}"));
@@ -223,7 +224,6 @@ fn fail(report: &mut Report, args: &CheckArgs, failure: Failure) {
             "message": failure.message,
             "severity": "error",
         })),
-        CheckFormat::Sarif => {}
     }
     report.failures.push(failure);
 }
