@@ -459,7 +459,10 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     assert_eq!(log["runs"][0]["results"][0]["level"], "error");
     let invocation = &log["runs"][0]["invocations"][0];
     assert_eq!(invocation["executionSuccessful"], false);
-    assert!(out.stderr.contains("cannot read"), "the CI log says it too: {out:#?}");
+    assert!(
+        out.stderr.contains("cannot read"),
+        "the CI log says it too: {out:#?}"
+    );
     assert!(
         invocation["toolExecutionNotifications"][0]["message"]["text"]
             .as_str()

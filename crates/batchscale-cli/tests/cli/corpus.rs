@@ -167,32 +167,25 @@ fn a_lookalike_target_in_a_real_formula_fails_check_by_default() {
         .find(|c| c.id == "rest-evaluate-example-cpu")
         .expect("the REST example is in the corpus");
     assert!(case.first_error.is_none(), "the service accepts it");
-    let dir = std::env::temp_dir().join(format!("batchscale-lookalike-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("rest.formula");
-    std::fs::write(&file, &case.formula).unwrap();
-    let run = |extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_batchscale"))
-            .arg("check")
-            .arg(&file)
-            .args(["--format", "json", "--no-config"])
-            .args(extra)
-            .output()
-            .expect("the binary runs")
+    let dir = crate::common::Scratch::new();
+    let file = dir.file("rest.formula", &case.formula);
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", file.as_str(), "--format", "json", "--no-config"];
+        args.extend(extra);
+        crate::common::batchscale(&args)
     };
-    let output = run(&[]);
-    let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON list");
+    let out = check(&[]);
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    let list = out.json();
     let errors: Vec<&serde_json::Value> = list
         .as_array()
         .expect("a list")
         .iter()
         .filter(|d| d["severity"] == "error")
         .collect();
-    assert_eq!(output.status.code(), Some(1), "{list}");
     assert_eq!(errors.len(), 1, "{list}");
     assert_eq!(errors[0]["code"], "BS0509");
-    assert_eq!(run(&["--allow", "BS0509"]).status.code(), Some(0));
-    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(check(&["--allow", "BS0509"]).code, Some(0));
 }
 
 /// The warnings of each corpus formula, in source order, each judged by reading it:
