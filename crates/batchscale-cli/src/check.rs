@@ -104,15 +104,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {
         let path = match item {
             Input::Path(path) => path,
             Input::Unreadable { path, message } => {
-                fail(
-                    &mut report,
-                    &args,
-                    Failure {
-                        file: path,
-                        at: None,
-                        message,
-                    },
-                );
+                fail(&mut report, &args, path, None, message);
                 continue;
             }
         };
@@ -124,15 +116,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {
                 } else {
                     path
                 };
-                fail(
-                    &mut report,
-                    &args,
-                    Failure {
-                        file,
-                        at: None,
-                        message,
-                    },
-                );
+                fail(&mut report, &args, file, None, message);
                 continue;
             }
         };
@@ -146,24 +130,14 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {
                 Some(Ok(config)) => Some(config),
                 Some(Err(e)) => {
                     if reported_configs.insert(e.path.clone()) {
-                        fail(
-                            &mut report,
-                            &args,
-                            Failure {
-                                file: e.path.clone(),
-                                at: e.at,
-                                message: e.message.clone(),
-                            },
-                        );
+                        fail(&mut report, &args, e.path.clone(), e.at, e.message.clone());
                     }
                     fail(
                         &mut report,
                         &args,
-                        Failure {
-                            file: formula.name.clone(),
-                            at: None,
-                            message: format!("not checked: {} is invalid", e.path),
-                        },
+                        formula.name.clone(),
+                        None,
+                        format!("not checked: {} is invalid", e.path),
                     );
                     continue;
                 }
@@ -195,7 +169,14 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {
 
 /// Records a file that could not be checked, and prints it now where the format prints
 /// as it goes.
-fn fail(report: &mut Report, args: &CheckArgs, failure: Failure) {
+fn fail(
+    report: &mut Report,
+    args: &CheckArgs,
+    file: String,
+    at: Option<(usize, usize)>,
+    message: String,
+) {
+    let failure = Failure { file, at, message };
     match args.format {
         // The SARIF log goes to a file for code scanning; the CI log says it too.
         CheckFormat::Text | CheckFormat::Sarif => {
@@ -257,11 +238,9 @@ fn check_one(
                 fail(
                     report,
                     args,
-                    Failure {
-                        file: name.clone(),
-                        at: Some((at.line, at.column)),
-                        message: format!("{e}; the file was not checked"),
-                    },
+                    name.clone(),
+                    Some((at.line, at.column)),
+                    format!("{e}; the file was not checked"),
                 );
             }
             return;
