@@ -368,6 +368,8 @@ fn a_folder_is_walked_for_formula_files() {
 
 // ---- SARIF and GitHub ----------------------------------------------------------------
 
+/// The OASIS SARIF 2.1.0 JSON schema (`tests/sarif-schema-2.1.0.json`, vendored as the
+/// serde-sarif 0.8.0 crate ships it), compiled by the jsonschema crate.
 fn sarif_schema() -> jsonschema::Validator {
     let text = include_str!("../sarif-schema-2.1.0.json");
     let mut schema: Value = serde_json::from_str(text).expect("the vendored schema is JSON");
