@@ -110,7 +110,10 @@ pub mod time;
 
 pub use builtins::{DeallocationOption, Metric};
 pub use decision::Decision;
-pub use diagnostic::{Code, Diagnostic, Severity};
+pub use diagnostic::{
+    Code, DEFAULT_LAYER, Diagnostic, DirectiveError, Group, InlineAllow, Judged, Level, Origin,
+    Policy, PolicyError, Selector, Severity, UnknownSelector, inline_allows,
+};
 pub use engine::{
     CompiledFormula, DEFAULT_INTERVAL, Evaluation, MAX_FORMULA_LENGTH, MAX_INTERVAL,
     MAX_STATEMENTS, MIN_INTERVAL, Rejection, Validation, check_interval, evaluate_auto_scale,

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::engine::Evaluation;
-use crate::syntax::span::LineIndex;
+use crate::syntax::span::{LineCol, LineIndex};
 
 /// A formula's text and the name to show for it (a path, `<stdin>`): what diagnostics
 /// are located and rendered in.
@@ -82,6 +82,11 @@ impl<'a> Source<'a> {
         self.name
     }
 
+    /// The line and column (UTF-16 units, from 1) of a byte offset in the text.
+    pub fn position(&self, offset: usize) -> LineCol {
+        self.lines.line_col(self.text, offset)
+    }
+
     /// Where a diagnostic lies, as a record to serialise.
     pub fn locate(&self, d: &Diagnostic) -> LocatedDiagnostic {
         let start = self.lines.line_col(self.text, d.span.start as usize);
@@ -102,9 +107,21 @@ impl<'a> Source<'a> {
     /// The diagnostics as text for a person: code, message, `file:line:column`, the
     /// source with the part underlined, the help. With `color`, ANSI colours.
     pub fn render(&self, diagnostics: &[Diagnostic], color: bool) -> String {
+        let noted: Vec<(&Diagnostic, Option<&str>)> =
+            diagnostics.iter().map(|d| (d, None)).collect();
+        self.render_noted(&noted, color)
+    }
+
+    /// As [`Source::render`], each diagnostic with a note after its help where one is
+    /// given (such as why a warning was denied).
+    pub fn render_noted(&self, diagnostics: &[(&Diagnostic, Option<&str>)], color: bool) -> String {
         let mut out = String::new();
-        for d in diagnostics {
-            match self.render_report(&report(d), color) {
+        for &(d, note) in diagnostics {
+            let mut report = report(d);
+            if let Some(note) = note {
+                report.notes.push(format!("note: {note}"));
+            }
+            match self.render_report(&report, color) {
                 Some(text) => out.push_str(&text),
                 // A span outside the text must not hide the message itself.
                 None => out.push_str(&format!(
@@ -205,6 +222,210 @@ fn report(d: &Diagnostic) -> Report<()> {
         r = r.with_notes(vec![format!("help: {help}")]);
     }
     r
+}
+
+/// A file that could not be checked (unreadable, or under a malformed configuration): the
+/// machine formats report it beside the diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The file it concerns (a formula, or the configuration file at fault).
+    pub file: String,
+    /// Where in that file, when known: line and column from 1.
+    pub at: Option<(usize, usize)>,
+    /// What went wrong, in one sentence.
+    pub message: String,
+}
+
+/// The diagnostics of a check as a SARIF 2.1.0 log (one run of the tool `batchscale`),
+/// for code scanning. Columns are UTF-16 code units, SARIF's default `columnKind`. Each
+/// code that occurs is a rule, with its summary and its documentation as help; files that
+/// could not be checked are tool execution notifications, and make the invocation
+/// unsuccessful.
+///
+/// ```
+/// use batchscale::render::{Source, sarif};
+///
+/// let text = "$TargetDedicatedNodes = nope;";
+/// let source = Source::new("pool.formula", text);
+/// let located: Vec<_> = batchscale::validate(text, None)
+///     .diagnostics
+///     .iter()
+///     .map(|d| source.locate(d))
+///     .collect();
+/// let log = sarif(&located, &[], "0.1.0");
+/// assert_eq!(log["version"], "2.1.0");
+/// assert_eq!(log["runs"][0]["results"][0]["ruleId"], "BS0201");
+/// ```
+pub fn sarif(
+    diagnostics: &[LocatedDiagnostic],
+    failures: &[Failure],
+    tool_version: &str,
+) -> serde_json::Value {
+    use serde_json::json;
+    let mut codes: Vec<Code> = diagnostics
+        .iter()
+        .filter_map(|d| Code::from_text(&d.code))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let rules: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|code| {
+            json!({
+                "id": code.as_str(),
+                "name": format!("{code:?}"),
+                "shortDescription": {"text": code.summary()},
+                "fullDescription": {"text": code.summary()},
+                "help": {"text": code.documentation(), "markdown": code.documentation()},
+                "defaultConfiguration": {"level": sarif_level(code.severity())},
+                "properties": {"group": code.group().name()},
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let mut message = d.message.clone();
+            if let Some(help) = &d.help {
+                message.push_str("\nhelp: ");
+                message.push_str(help);
+            }
+            let mut result = json!({
+                "ruleId": d.code,
+                "level": sarif_level(d.severity),
+                "message": {"text": message},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": sarif_uri(&d.file)},
+                        "region": {
+                            "startLine": d.line,
+                            "startColumn": d.column,
+                            "endLine": d.end_line,
+                            "endColumn": d.end_column,
+                        }
+                    }
+                }],
+            });
+            if let Some(index) = codes.iter().position(|c| *c == d.code.as_str()) {
+                result["ruleIndex"] = json!(index);
+            }
+            result
+        })
+        .collect();
+    let notifications: Vec<serde_json::Value> = failures
+        .iter()
+        .map(|f| {
+            let mut location = json!({"artifactLocation": {"uri": sarif_uri(&f.file)}});
+            if let Some((line, column)) = f.at {
+                location["region"] = json!({"startLine": line, "startColumn": column});
+            }
+            json!({
+                "level": "error",
+                "message": {"text": f.message},
+                "locations": [{"physicalLocation": location}],
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "batchscale",
+                "version": tool_version,
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": failures.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "columnKind": "utf16CodeUnits",
+            "results": results,
+        }],
+    })
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// A path as a URI reference: forward slashes, and every byte outside RFC 3986's
+/// unreserved characters and `/` percent-encoded (a dozen lines; no URL crate in the
+/// engine for it). An absolute path becomes a `file://` URI.
+fn sarif_uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let (mut out, rest) = if let Some(rest) = path.strip_prefix('/') {
+        ("file:///".to_string(), rest)
+    } else if path.as_bytes().get(1) == Some(&b':') && path.as_bytes()[0].is_ascii_alphabetic() {
+        (format!("file:///{}", &path[..2]), &path[2..])
+    } else {
+        (String::new(), path.as_str())
+    };
+    for b in rest.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A diagnostic as a GitHub Actions workflow command: an annotation on the file's line in
+/// a pull request (`::error file=...,line=...::message`).
+///
+/// ```
+/// use batchscale::render::{Source, github};
+///
+/// let text = "$TargetDedicatedNodes = nope;";
+/// let d = &batchscale::validate(text, None).diagnostics[0];
+/// let line = github(&Source::new("pool.formula", text).locate(d));
+/// assert!(line.starts_with("::error title=BS0201,file=pool.formula,line=1,col=25,"));
+/// ```
+pub fn github(d: &LocatedDiagnostic) -> String {
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    format!(
+        "::{} title={},file={},line={},col={},endLine={},endColumn={}::{}",
+        severity_word(d.severity),
+        github_property(&d.code),
+        github_property(&d.file),
+        d.line,
+        d.column,
+        d.end_line,
+        d.end_column,
+        github_data(&message)
+    )
+}
+
+/// A failure (a file that could not be checked) as a GitHub Actions error annotation.
+pub fn github_failure(f: &Failure) -> String {
+    let mut properties = format!("file={}", github_property(&f.file));
+    if let Some((line, column)) = f.at {
+        properties.push_str(&format!(",line={line},col={column}"));
+    }
+    format!(
+        "::error title=batchscale,{properties}::{}",
+        github_data(&f.message)
+    )
+}
+
+/// The escapes of a workflow command's message.
+fn github_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// The escapes of a workflow command's property value.
+fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 fn severity_word(s: Severity) -> &'static str {

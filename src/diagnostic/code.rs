@@ -219,6 +219,125 @@ impl Code {
     pub fn from_text(text: &str) -> Option<Code> {
         Code::ALL.iter().copied().find(|c| c.as_str() == text)
     }
+
+    /// The group (series) the code belongs to, from its number: `BS06xx` is
+    /// [`Group::Lint`].
+    pub fn group(self) -> Group {
+        match &self.as_str()[2..4] {
+            "00" => Group::Limits,
+            "01" => Group::Syntax,
+            "02" => Group::Names,
+            "03" => Group::Types,
+            "05" => Group::Decided,
+            "06" => Group::Lint,
+            _ => Group::Run,
+        }
+    }
+
+    /// The code's section of `docs/diagnostics.md`, from its `### BS0601: ...` heading to
+    /// the next heading: what `batchscale explain BS0601` prints. The document is built
+    /// into the library, so the two cannot differ.
+    pub fn documentation(self) -> &'static str {
+        let heading = format!("### {}: ", self.as_str());
+        let Some(start) = DIAGNOSTICS_MD.find(&heading) else {
+            return self.summary();
+        };
+        let rest = &DIAGNOSTICS_MD[start..];
+        let end = rest[heading.len()..]
+            .find("\n## ")
+            .into_iter()
+            .chain(rest[heading.len()..].find("\n### "))
+            .min()
+            .map_or(rest.len(), |i| heading.len() + i + 1);
+        rest[..end].trim_end()
+    }
+}
+
+/// `docs/diagnostics.md`, the documentation of every code.
+const DIAGNOSTICS_MD: &str = include_str!("../../docs/diagnostics.md");
+
+/// A family of codes: their series. `--allow` and `--deny` (and `batchscale.toml`) take a
+/// group's name where they take a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Group {
+    /// `limits`: `BS00xx`, the service's limits (errors).
+    Limits,
+    /// `syntax`: `BS01xx` (errors).
+    Syntax,
+    /// `names`: `BS02xx` (errors).
+    Names,
+    /// `types`: `BS03xx`, types and arity (errors).
+    Types,
+    /// `decided`: `BS05xx`, behaviour the service may not share (warnings).
+    Decided,
+    /// `lint`: `BS06xx`, likely mistakes (warnings).
+    Lint,
+    /// `run`: `BS07xx`, what one evaluation did (warnings).
+    Run,
+}
+
+impl Group {
+    /// Every group, in the order of its series.
+    pub const ALL: &'static [Group] = &[
+        Group::Limits,
+        Group::Syntax,
+        Group::Names,
+        Group::Types,
+        Group::Decided,
+        Group::Lint,
+        Group::Run,
+    ];
+
+    /// The name users write: `lint`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Group::Limits => "limits",
+            Group::Syntax => "syntax",
+            Group::Names => "names",
+            Group::Types => "types",
+            Group::Decided => "decided",
+            Group::Lint => "lint",
+            Group::Run => "run",
+        }
+    }
+
+    /// The series as `docs/diagnostics.md` writes it: `BS06xx`.
+    pub const fn series(self) -> &'static str {
+        match self {
+            Group::Limits => "BS00xx",
+            Group::Syntax => "BS01xx",
+            Group::Names => "BS02xx",
+            Group::Types => "BS03xx",
+            Group::Decided => "BS05xx",
+            Group::Lint => "BS06xx",
+            Group::Run => "BS07xx",
+        }
+    }
+
+    /// The group of a name such as `lint`, if there is one.
+    pub fn from_name(name: &str) -> Option<Group> {
+        Group::ALL.iter().copied().find(|g| g.name() == name)
+    }
+
+    /// The group's codes, in the order of their number.
+    pub fn codes(self) -> impl Iterator<Item = Code> {
+        Code::ALL.iter().copied().filter(move |c| c.group() == self)
+    }
+
+    /// Whether the group's codes are errors (`limits` to `types`) or warnings.
+    pub fn severity(self) -> Severity {
+        match self {
+            Group::Limits | Group::Syntax | Group::Names | Group::Types => Severity::Error,
+            Group::Decided | Group::Lint | Group::Run => Severity::Warning,
+        }
+    }
+}
+
+impl std::fmt::Display for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl std::fmt::Display for Code {
@@ -262,5 +381,39 @@ mod tests {
             assert_eq!(Code::from_text(code.as_str()), Some(*code));
             assert!(!code.summary().is_empty() && !code.summary().starts_with(' '));
         }
+    }
+
+    #[test]
+    fn groups_follow_the_series_and_every_code_has_one() {
+        for code in Code::ALL {
+            let group = code.group();
+            assert!(
+                code.as_str().starts_with(&group.series()[..4]),
+                "{code} in {group}"
+            );
+            assert_eq!(group.severity(), code.severity(), "{code}");
+            assert!(group.codes().any(|c| c == *code));
+            assert_eq!(Group::from_name(group.name()), Some(group));
+        }
+        for group in Group::ALL {
+            assert!(group.codes().count() > 0, "{group} has no code");
+        }
+        assert_eq!(Group::from_name("warnings"), None);
+    }
+
+    #[test]
+    fn a_codes_documentation_is_its_section_of_diagnostics_md() {
+        for code in Code::ALL {
+            let doc = code.documentation();
+            assert!(doc.starts_with(&format!("### {code}: ")), "{code}: {doc:?}");
+            assert!(!doc.contains("\n## ") && !doc.contains("\n### "), "{code}");
+            assert!(doc.lines().count() > 2, "{code}: {doc:?}");
+        }
+        // The last section of a series ends before the next series' heading.
+        assert!(
+            !Code::CpuSingleSample
+                .documentation()
+                .contains("Warnings from a run")
+        );
     }
 }

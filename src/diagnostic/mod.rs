@@ -6,8 +6,13 @@ use serde::{Deserialize, Serialize};
 use crate::syntax::span::Span;
 
 mod code;
+mod policy;
 
-pub use code::Code;
+pub use code::{Code, Group};
+pub use policy::{
+    DEFAULT_LAYER, DirectiveError, InlineAllow, Judged, Level, Origin, Policy, PolicyError,
+    Selector, UnknownSelector, inline_allows,
+};
 
 /// How bad a diagnostic is. Errors sort before warnings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

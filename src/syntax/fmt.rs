@@ -6,8 +6,17 @@
 //! - single spaces around binary operators and `=`, and around `?` and `:`;
 //!   no space after a unary `-` or `!`, inside parentheses, before `,` or around `.`;
 //!   one space after `,`;
-//! - the fewest parentheses that keep the tree: C precedence, binary operators
-//!   left-associative, `?:` right-associative (the author's redundant parentheses go);
+//! - the fewest parentheses that keep the tree (C precedence, binary operators
+//!   left-associative, `?:` right-associative; the author's redundant parentheses go),
+//!   plus those a reader needs: around `&&` inside `||`, a comparison inside a comparison,
+//!   and a `?:` in the branch taken when a condition holds (`a ? (b ? 1 : 2) : 3`); a `?:`
+//!   in the other branch is a chain and needs none;
+//! - a statement longer than 100 columns (its `;` included, an end-of-line comment not) is
+//!   wrapped: a group that does not fit breaks before each operator of its chain, or after
+//!   `(` and each `,` of its arguments, or before `?` and `:`; continued lines are indented
+//!   four spaces per level, and only the groups that do not fit break. Where the
+//!   indentation of a deeply nested formula would take it past the service's 8192
+//!   characters, no statement is wrapped;
 //! - numbers in plain decimal, the shortest text that reads back as the same double
 //!   (the grammar has no exponent);
 //! - comments kept: a comment at the end of a statement's line stays there; every other
@@ -34,6 +43,7 @@ use super::ast::{BinaryOp, Expr, ExprKind, Formula, Statement, StatementKind};
 use super::lexer::{Token, tokens};
 use super::nesting;
 use super::parser;
+use super::span::utf16_len;
 use crate::diagnostic::Diagnostic;
 
 /// Formats a formula's text. `Err` holds every syntax error (and a too-deep nesting,
@@ -48,38 +58,57 @@ pub fn format(text: &str) -> Result<String, Vec<Diagnostic>> {
         nesting::dismantle(parsed.formula);
         return Err(diagnostics);
     }
-    Ok(layout(text, &parsed.formula))
+    let wrapped = layout(text, &parsed.formula, MAX_WIDTH);
+    // Wrapping indents; a deeply nested formula could outgrow the service's limit by its
+    // indentation alone. Then its statements stay on one line each.
+    let limit = crate::engine::MAX_FORMULA_LENGTH;
+    if utf16_len(&wrapped) > limit {
+        let flat = layout(text, &parsed.formula, usize::MAX);
+        if utf16_len(&flat) <= limit {
+            return Ok(flat);
+        }
+    }
+    Ok(wrapped)
 }
+
+/// The widest a line of a statement grows before it is wrapped (its `;` included, an
+/// end-of-line comment not).
+pub const MAX_WIDTH: usize = 100;
+
+/// How far a wrapped line is indented, per level.
+const INDENT: usize = 4;
 
 /// The formula without comments, in the canonical layout.
 pub fn print_formula(formula: &Formula) -> String {
     let mut out = String::new();
     for statement in &formula.statements {
         out.push_str(&print_statement(statement));
-        out.push_str(";\n");
+        out.push('\n');
     }
     out
 }
 
-/// One statement, without its `;`.
+/// One statement with its `;`, wrapped at [`MAX_WIDTH`] columns.
 pub fn print_statement(statement: &Statement) -> String {
-    let mut out = String::new();
+    print_statement_within(statement, MAX_WIDTH)
+}
+
+fn print_statement_within(statement: &Statement, width: usize) -> String {
+    let mut parts = Vec::new();
     match &statement.kind {
         StatementKind::Assign { target, value } => {
-            out.push_str(&target.text);
-            out.push_str(" = ");
-            write_expr(&mut out, value, 0);
+            parts.push(Doc::Text(format!("{} = ", target.text)));
+            parts.push(expr_doc(value, 0));
         }
-        StatementKind::Expr(e) => write_expr(&mut out, e, 0),
+        StatementKind::Expr(e) => parts.push(expr_doc(e, 0)),
     }
-    out
+    parts.push(Doc::Text(";".to_string()));
+    render(&Doc::List(parts), width)
 }
 
-/// One expression, with the fewest parentheses that keep its tree.
+/// One expression on one line, with the parentheses of the canonical layout.
 pub fn print_expr(e: &Expr) -> String {
-    let mut out = String::new();
-    write_expr(&mut out, e, 0);
-    out
+    render(&expr_doc(e, 0), usize::MAX)
 }
 
 /// A number literal as the shortest plain decimal that reads back as `x`.
@@ -127,78 +156,218 @@ fn binary_precedence(op: BinaryOp) -> u8 {
     }
 }
 
-/// Writes `e` where the grammar needs at least precedence `min`, in parentheses if it
-/// binds more loosely.
-fn write_expr(out: &mut String, e: &Expr, min: u8) {
+/// A layout to print (Wadler's "prettier printer", reduced to what formulas need): text,
+/// places to break, groups that break all their places or none, and indentation.
+/// Written here rather than taken from a crate: it is sixty lines, and the engine keeps its
+/// dependencies few.
+enum Doc {
+    Text(String),
+    /// A space, or a line break when its group breaks.
+    Line,
+    /// Nothing, or a line break when its group breaks.
+    SoftLine,
+    List(Vec<Doc>),
+    /// Its parts, with line breaks inside them indented one level more.
+    Nest(Vec<Doc>),
+    /// Its parts on one line if they fit (with what follows up to the next break), else
+    /// with every `Line` and `SoftLine` of its own broken.
+    Group(Vec<Doc>),
+}
+
+fn text(s: &str) -> Doc {
+    Doc::Text(s.to_string())
+}
+
+/// The layout of `e` where the grammar needs at least precedence `min`, in parentheses
+/// if it binds more loosely.
+fn expr_doc(e: &Expr, min: u8) -> Doc {
     if precedence(e) < min {
-        out.push('(');
-        write_expr(out, e, 0);
-        out.push(')');
-        return;
+        return parenthesised(expr_doc(e, 0));
     }
     match &e.kind {
-        ExprKind::Number(x) => out.push_str(&format_number(*x)),
-        ExprKind::String(s) => {
-            out.push('"');
-            out.push_str(s);
-            out.push('"');
-        }
-        ExprKind::Name(n) => out.push_str(n),
-        ExprKind::Unary { op, operand } => {
-            out.push_str(op.symbol());
-            write_expr(out, operand, 7);
-        }
-        ExprKind::Binary { op, lhs, rhs } => {
-            let p = binary_precedence(*op);
-            write_expr(out, lhs, p);
-            out.push(' ');
-            out.push_str(op.symbol());
-            out.push(' ');
-            write_expr(out, rhs, p + 1);
-        }
+        ExprKind::Number(x) => Doc::Text(format_number(*x)),
+        ExprKind::String(s) => Doc::Text(format!("\"{s}\"")),
+        ExprKind::Name(n) => Doc::Text(n.clone()),
+        ExprKind::Unary { op, operand } => Doc::List(vec![text(op.symbol()), expr_doc(operand, 7)]),
+        ExprKind::Binary { op, .. } => chain_doc(e, binary_precedence(*op)),
         ExprKind::Conditional {
             condition,
             then,
             otherwise,
         } => {
-            write_expr(out, condition, 1);
-            out.push_str(" ? ");
-            write_expr(out, then, 0);
-            out.push_str(" : ");
-            write_expr(out, otherwise, 0);
+            // A `?:` inside the branch taken when the condition holds reads as one block
+            // only in parentheses; a chain in the other branch reads as "else if".
+            let then = if matches!(then.kind, ExprKind::Conditional { .. }) {
+                parenthesised(expr_doc(then, 0))
+            } else {
+                expr_doc(then, 0)
+            };
+            // A condition that breaks is indented past the `?` and `:` that follow it.
+            Doc::Group(vec![
+                Doc::Nest(vec![expr_doc(condition, 1)]),
+                Doc::Nest(vec![
+                    Doc::Line,
+                    text("? "),
+                    then,
+                    Doc::Line,
+                    text(": "),
+                    expr_doc(otherwise, 0),
+                ]),
+            ])
         }
         ExprKind::Call { function, args, .. } => {
-            out.push_str(&function.text);
-            write_args(out, args);
+            Doc::List(vec![Doc::Text(function.text.clone()), args_doc(args)])
         }
         ExprKind::Method {
             receiver,
             method,
             args,
             ..
-        } => {
-            write_expr(out, receiver, 8);
-            out.push('.');
-            out.push_str(&method.text);
-            write_args(out, args);
-        }
-        ExprKind::Field { receiver, field } => {
-            write_expr(out, receiver, 8);
-            out.push('.');
-            out.push_str(&field.text);
-        }
+        } => Doc::List(vec![
+            expr_doc(receiver, 8),
+            Doc::Text(format!(".{}", method.text)),
+            args_doc(args),
+        ]),
+        ExprKind::Field { receiver, field } => Doc::List(vec![
+            expr_doc(receiver, 8),
+            Doc::Text(format!(".{}", field.text)),
+        ]),
     }
 }
 
-fn write_args(out: &mut String, args: &[Expr]) {
-    out.push('(');
+fn parenthesised(inner: Doc) -> Doc {
+    Doc::List(vec![text("("), inner, text(")")])
+}
+
+/// Whether an operand of `op` keeps parentheses for a reader, although precedence does
+/// not need them: `&&` inside `||`, and a comparison of a comparison (the checker warns
+/// about both without parentheses, BS0514).
+fn reader_parentheses(op: BinaryOp, operand: &Expr) -> bool {
+    let ExprKind::Binary { op: inner, .. } = &operand.kind else {
+        return false;
+    };
+    (op == BinaryOp::Or && *inner == BinaryOp::And) || (op.is_comparison() && inner.is_comparison())
+}
+
+/// An operand of `op` that needs precedence `min`.
+fn operand_doc(op: BinaryOp, operand: &Expr, min: u8) -> Doc {
+    if reader_parentheses(op, operand) {
+        parenthesised(expr_doc(operand, 0))
+    } else {
+        expr_doc(operand, min)
+    }
+}
+
+/// A chain of left-associative operators of one precedence (`a + b - c`), gathered
+/// without recursion, broken before each operator when it does not fit.
+fn chain_doc(e: &Expr, p: u8) -> Doc {
+    let mut rights = Vec::new();
+    let mut first = e;
+    while let ExprKind::Binary { op, lhs, rhs } = &first.kind {
+        if binary_precedence(*op) != p || precedence(first) < p {
+            break;
+        }
+        rights.push((*op, rhs.as_ref()));
+        first = lhs.as_ref();
+        // Comparisons do not chain: an inner one keeps its parentheses.
+        if op.is_comparison() {
+            break;
+        }
+    }
+    let last_op = rights
+        .last()
+        .map(|(op, _)| *op)
+        .expect("a binary expression");
+    let mut rest = Vec::new();
+    for (op, rhs) in rights.into_iter().rev() {
+        rest.push(Doc::Line);
+        rest.push(Doc::Text(format!("{} ", op.symbol())));
+        rest.push(operand_doc(op, rhs, p + 1));
+    }
+    Doc::Group(vec![operand_doc(last_op, first, p), Doc::Nest(rest)])
+}
+
+/// `(a, b)`, broken after `(` and each `,` when it does not fit, the `)` on a line of its
+/// own.
+fn args_doc(args: &[Expr]) -> Doc {
+    if args.is_empty() {
+        return text("()");
+    }
+    let mut inner = vec![Doc::SoftLine];
     for (i, arg) in args.iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            inner.push(text(","));
+            inner.push(Doc::Line);
         }
-        write_expr(out, arg, 0);
+        inner.push(expr_doc(arg, 0));
     }
-    out.push(')');
+    Doc::Group(vec![text("("), Doc::Nest(inner), Doc::SoftLine, text(")")])
+}
+
+/// Prints a layout within `width` columns where it can.
+fn render(doc: &Doc, width: usize) -> String {
+    let mut out = String::new();
+    let mut column = 0usize;
+    // What is left to print, the next on top: (indentation, flat, part).
+    let mut stack: Vec<(usize, bool, &Doc)> = vec![(0, false, doc)];
+    while let Some((indent, flat, d)) = stack.pop() {
+        match d {
+            Doc::Text(s) => {
+                out.push_str(s);
+                column += s.chars().count();
+            }
+            Doc::Line | Doc::SoftLine if flat => {
+                if matches!(d, Doc::Line) {
+                    out.push(' ');
+                    column += 1;
+                }
+            }
+            Doc::Line | Doc::SoftLine => {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+                column = indent;
+            }
+            Doc::List(parts) => stack.extend(parts.iter().rev().map(|p| (indent, flat, p))),
+            Doc::Nest(parts) => {
+                stack.extend(parts.iter().rev().map(|p| (indent + INDENT, flat, p)));
+            }
+            Doc::Group(parts) => {
+                let flat = flat || fits(width.saturating_sub(column), parts, &stack);
+                stack.extend(parts.iter().rev().map(|p| (indent, flat, p)));
+            }
+        }
+    }
+    out
+}
+
+/// Whether `parts` on one line, and what follows them up to the next line break, fit in
+/// `room` columns.
+fn fits(room: usize, parts: &[Doc], rest: &[(usize, bool, &Doc)]) -> bool {
+    let mut room = isize::try_from(room).unwrap_or(isize::MAX);
+    let mut work: Vec<(bool, &Doc)> = parts.iter().rev().map(|p| (true, p)).collect();
+    let mut next = rest.len();
+    loop {
+        if room < 0 {
+            return false;
+        }
+        let (flat, d) = match work.pop() {
+            Some(item) => item,
+            None if next == 0 => return true,
+            None => {
+                next -= 1;
+                (rest[next].1, rest[next].2)
+            }
+        };
+        match d {
+            Doc::Text(s) => room -= s.chars().count() as isize,
+            Doc::Line if flat => room -= 1,
+            Doc::SoftLine if flat => {}
+            Doc::Line | Doc::SoftLine => return true,
+            Doc::List(parts) | Doc::Nest(parts) | Doc::Group(parts) => {
+                work.extend(parts.iter().rev().map(|p| (flat, p)));
+            }
+        }
+    }
 }
 
 /// A `//` comment in the text between two tokens.
@@ -259,7 +428,7 @@ enum Item<'a> {
 }
 
 /// Lays out a formula that parsed without errors, with the comments of its text.
-fn layout(text: &str, formula: &Formula) -> String {
+fn layout(text: &str, formula: &Formula, width: usize) -> String {
     let toks: Vec<(usize, Token, usize)> = tokens(text).filter_map(Result::ok).collect();
     let statements = &formula.statements;
     // The statement each token belongs to (`None`: a `;`).
@@ -358,8 +527,7 @@ fn layout(text: &str, formula: &Formula) -> String {
                     out.push_str(c);
                     out.push('\n');
                 }
-                out.push_str(&print_statement(&statements[s]));
-                out.push(';');
+                out.push_str(&print_statement_within(&statements[s], width));
                 if let Some(c) = end_of_line[s] {
                     out.push(' ');
                     out.push_str(c);
@@ -387,7 +555,7 @@ mod tests {
     fn spacing_and_one_statement_per_line() {
         assert_eq!(
             fmt("a=1+2*3;b=-c;;c=!d||e&&f==g;$x=max( 1 ,2 );"),
-            "a = 1 + 2 * 3;\nb = -c;\nc = !d || e && f == g;\n$x = max(1, 2);\n"
+            "a = 1 + 2 * 3;\nb = -c;\nc = !d || (e && f == g);\n$x = max(1, 2);\n"
         );
         assert_eq!(
             fmt("x = $CPUPercent . GetSample ( TimeInterval_Minute*5 , 70 ); y=time( ).hour"),
@@ -406,15 +574,72 @@ mod tests {
         assert_eq!(fmt("x = 1 - (2 - 3)"), "x = 1 - (2 - 3);\n");
         assert_eq!(fmt("x = (a ? b : c) ? d : e"), "x = (a ? b : c) ? d : e;\n");
         assert_eq!(fmt("x = a ? b : (c ? d : e)"), "x = a ? b : c ? d : e;\n");
-        assert_eq!(fmt("x = a ? (b ? 1 : 2) : e"), "x = a ? b ? 1 : 2 : e;\n");
+        assert_eq!(fmt("x = a ? (b ? 1 : 2) : e"), "x = a ? (b ? 1 : 2) : e;\n");
+        assert_eq!(fmt("x = a ? b ? 1 : 2 : e"), "x = a ? (b ? 1 : 2) : e;\n");
         assert_eq!(fmt("x = -(-(1))"), "x = --1;\n");
         assert_eq!(fmt("x = -(a + b)"), "x = -(a + b);\n");
         assert_eq!(fmt("x = (-a).year"), "x = (-a).year;\n");
         assert_eq!(fmt("x = (time()).year"), "x = time().year;\n");
         assert_eq!(fmt("x = (a || b) && c"), "x = (a || b) && c;\n");
-        assert_eq!(fmt("x = (1 < 2) < 3"), "x = 1 < 2 < 3;\n");
+        assert_eq!(fmt("x = (1 < 2) < 3"), "x = (1 < 2) < 3;\n");
+        assert_eq!(fmt("x = 1 < 2 < 3"), "x = (1 < 2) < 3;\n");
+        assert_eq!(fmt("x = a && b || c && d"), "x = (a && b) || (c && d);\n");
+        assert_eq!(fmt("x = a || b || c && d"), "x = a || b || (c && d);\n");
+        assert_eq!(fmt("x = (a || b) || c"), "x = a || b || c;\n");
         assert_eq!(fmt("x = 1 == (2 == 3)"), "x = 1 == (2 == 3);\n");
         assert_eq!(fmt("x = max((1 ? 2 : 3), (4))"), "x = max(1 ? 2 : 3, 4);\n");
+    }
+
+    #[test]
+    fn long_statements_wrap_at_100_columns_at_operators_and_arguments() {
+        let terms: Vec<String> = (0..12).map(|i| format!("variable_{i}")).collect();
+        let text = format!("$TargetDedicatedNodes = {};", terms.join(" + "));
+        assert_eq!(
+            fmt(&text),
+            "$TargetDedicatedNodes = variable_0\n    + variable_1\n    + variable_2\n    + variable_3\n    + variable_4\n    + variable_5\n    + variable_6\n    + variable_7\n    + variable_8\n    + variable_9\n    + variable_10\n    + variable_11;\n"
+        );
+        let call = format!("x = max({});", terms.join(", "));
+        assert_eq!(
+            fmt(&call),
+            format!("x = max(\n    {}\n);\n", terms.join(",\n    "))
+        );
+        // Only what does not fit breaks: here the condition stays whole.
+        let choice = "$TargetDedicatedNodes = $PendingTasks.GetSamplePercent(TimeInterval_Minute * 15) < 70 ? startingNumberOfVMs : min(maxNumberofVMs, avg($PendingTasks.GetSample(TimeInterval_Minute * 15)));";
+        let formatted = fmt(choice);
+        assert_eq!(
+            formatted,
+            "$TargetDedicatedNodes = $PendingTasks.GetSamplePercent(TimeInterval_Minute * 15) < 70\n    ? startingNumberOfVMs\n    : min(maxNumberofVMs, avg($PendingTasks.GetSample(TimeInterval_Minute * 15)));\n"
+        );
+        for line in formatted.lines() {
+            assert!(line.chars().count() <= MAX_WIDTH, "{line:?}");
+        }
+        // A statement of exactly 100 columns stays on one line; 101 breaks.
+        let exactly = format!("x = a + {};", "b".repeat(100 - "x = a + ;".len()));
+        assert_eq!(fmt(&exactly).lines().count(), 1);
+        let over = format!("x = a + {};", "b".repeat(101 - "x = a + ;".len()));
+        assert_eq!(fmt(&over).lines().count(), 2);
+        // An end-of-line comment does not count.
+        assert_eq!(fmt(&format!("{exactly} // note")).lines().count(), 1);
+    }
+
+    #[test]
+    fn a_condition_that_breaks_is_indented_past_its_question_mark() {
+        let text = "ratio = pendingTasksSamplePercent < samplePercentThreshold || runningTasksSamplePercent < samplePercentThreshold ? -1 : taskRatio;";
+        assert_eq!(
+            fmt(text),
+            "ratio = pendingTasksSamplePercent < samplePercentThreshold\n        || runningTasksSamplePercent < samplePercentThreshold\n    ? -1\n    : taskRatio;\n"
+        );
+    }
+
+    #[test]
+    fn a_formula_that_wrapping_would_take_past_8192_characters_stays_unwrapped() {
+        let n = 120;
+        let text = format!("r = {}1 ? a : 0{};\n", "1 ? (".repeat(n), ") : 0".repeat(n));
+        assert_eq!(fmt(&text), text);
+        // Each level indents four more columns: wrapped, it would be far longer.
+        let mut parsed = parser::parse(&text).formula;
+        let wrapped = print_statement(&parsed.statements.remove(0));
+        assert!(utf16_len(&wrapped) > crate::engine::MAX_FORMULA_LENGTH);
     }
 
     #[test]

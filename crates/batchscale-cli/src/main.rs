@@ -5,20 +5,20 @@
 //! `check`, or its run ended with an error (for `fmt`: has syntax errors, or with
 //! `--check` is not formatted); 2: the command itself could not run.
 
+mod check;
+mod config;
+mod fmt;
+mod input;
 mod render;
 mod serve;
 mod simulate;
 
-use std::io::{IsTerminal, Read};
-use std::path::Path;
 use std::process::ExitCode;
 
-use batchscale::{CompiledFormula, Diagnostic, Interval, Severity, Snapshot, Timestamp, validate};
-use clap::{Parser, Subcommand, ValueEnum};
+use batchscale::{CompiledFormula, Diagnostic, Snapshot, Timestamp};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-/// Formula files larger than this are refused before reading them whole: a formula has
-/// at most 8192 characters, so anything this large is not one.
-const MAX_FORMULA_FILE_BYTES: u64 = 1 << 20;
+use crate::input::Output;
 
 #[derive(Parser)]
 #[command(
@@ -49,25 +49,38 @@ enum Command {
         at: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        output: Output,
     },
     /// Validate formulas as enable_auto_scale does, plus the static checker.
-    Check {
-        /// Formula files, or '-' for standard input.
-        #[arg(required = true)]
-        formulas: Vec<String>,
-        /// Also validate an evaluation interval (ISO 8601 such as PT15M, or 15m).
-        #[arg(long, value_name = "DURATION")]
-        interval: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+    ///
+    /// Settings come from the nearest batchscale.toml (the formula's folder or a parent:
+    /// interval, allow, deny), then the command line, then `// batchscale: allow(CODE)`
+    /// comments on a line or the line before it; `--deny warnings` fails on every warning
+    /// still reported. A look-alike of a target (BS0509) is denied by default.
+    Check(check::CheckArgs),
+    /// Print formulas in the canonical layout, comments kept; check or rewrite them.
+    Fmt(fmt::FmtArgs),
+    /// Print the documentation of a diagnostic code (as docs/diagnostics.md has it), or
+    /// the codes of a group.
+    Explain {
+        /// A code such as BS0601, or a group: limits, syntax, names, types, decided, lint,
+        /// run.
+        code: String,
     },
-    /// Print a formula in the canonical layout, comments kept.
-    Fmt {
-        /// The formula file, or '-' for standard input.
-        formula: String,
-        /// Print nothing; exit 1 if formatting would change the formula.
-        #[arg(long)]
-        check: bool,
+    /// Print a shell's completion script on standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) on standard output: `batchscale man > batchscale.1`, or a
+    /// command's (`batchscale man check`); `--out DIR` writes every page into DIR.
+    Man {
+        /// A command whose page to print, such as check.
+        command: Option<String>,
+        /// Write every page (batchscale.1, batchscale-check.1, ...) into this folder.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        out: Option<std::path::PathBuf>,
     },
     Simulate(simulate::SimulateArgs),
     #[command(about = "Emulate the Azure Batch pool API locally (azure-batch SDKs run unchanged)")]
@@ -78,6 +91,14 @@ enum Command {
 enum Format {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 /// Why the command itself could not run (exit status 2).
@@ -91,13 +112,16 @@ fn main() -> ExitCode {
             pool,
             at,
             format,
-        } => eval(&formula, pool.as_deref(), at.as_deref(), format),
-        Command::Check {
-            formulas,
-            interval,
-            format,
-        } => check(&formulas, interval.as_deref(), format),
-        Command::Fmt { formula, check } => fmt(&formula, check),
+            output,
+        } => eval(&formula, pool.as_deref(), at.as_deref(), format, output),
+        Command::Check(args) => check::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Explain { code } => explain(&code),
+        Command::Completions { shell } => {
+            completions(shell);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { command, out } => man(command.as_deref(), out.as_deref()),
         Command::Simulate(args) => Ok(simulate::run(args)),
         Command::Serve(args) => return serve::run(args),
     };
@@ -110,8 +134,76 @@ fn main() -> ExitCode {
     }
 }
 
-fn color() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+/// `explain CODE`: the code's section of docs/diagnostics.md; `explain GROUP`: the group's
+/// codes with their summaries.
+fn explain(word: &str) -> Result<ExitCode, UsageError> {
+    match word.parse::<batchscale::Selector>() {
+        Ok(batchscale::Selector::Code(code)) => out(&format!("{}\n", code.documentation())),
+        Ok(batchscale::Selector::Group(group)) => {
+            let mut text = format!("{group} ({}):\n", group.series());
+            for code in group.codes() {
+                text.push_str(&format!("  {code}  {}\n", code.summary()));
+            }
+            out(&text);
+        }
+        Ok(batchscale::Selector::Warnings) | Err(_) => {
+            return Err(UsageError(format!(
+                "unknown code or group '{word}'; expected a code such as BS0601, or a group: {}",
+                batchscale::Group::ALL
+                    .iter()
+                    .map(|g| g.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn completions(shell: Shell) {
+    use clap_complete::Shell as S;
+    let shell = match shell {
+        Shell::Bash => S::Bash,
+        Shell::Zsh => S::Zsh,
+        Shell::Fish => S::Fish,
+        Shell::Powershell => S::PowerShell,
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "batchscale", &mut script);
+    out(&String::from_utf8_lossy(&script));
+}
+
+fn man(command: Option<&str>, out_dir: Option<&std::path::Path>) -> Result<ExitCode, UsageError> {
+    let mut cli = Cli::command().disable_help_subcommand(true);
+    if let Some(dir) = out_dir {
+        clap_mangen::generate_to(cli, dir).map_err(|e| {
+            UsageError(format!(
+                "cannot write the man pages into '{}': {}",
+                dir.display(),
+                input::io_reason(&e)
+            ))
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    cli.build();
+    let page = match command {
+        None => cli,
+        Some(name) => cli.find_subcommand(name).cloned().ok_or_else(|| {
+            UsageError(format!(
+                "no command '{name}'; expected one of: {}",
+                cli.get_subcommands()
+                    .map(|c| c.get_name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?,
+    };
+    let mut text = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut text)
+        .map_err(|e| UsageError(format!("cannot render the man page: {e}")))?;
+    out(&String::from_utf8_lossy(&text));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn eval(
@@ -119,8 +211,9 @@ fn eval(
     pool: Option<&str>,
     at: Option<&str>,
     format: Format,
+    output: Output,
 ) -> Result<ExitCode, UsageError> {
-    let (name, text) = read_formula(formula_path)?;
+    let input::Formula { name, text, .. } = input::read_formula(formula_path)?;
     let mut snapshot = match pool {
         Some(path) => {
             if path == "-" && formula_path == "-" {
@@ -129,7 +222,7 @@ fn eval(
                         .to_string(),
                 ));
             }
-            let (snapshot_name, json) = read_text(path, None)?;
+            let (snapshot_name, json) = input::read_text(path, None)?;
             Snapshot::from_json(&json, &snapshot_name).map_err(|e| UsageError(e.to_string()))?
         }
         None => Snapshot::default(),
@@ -151,14 +244,19 @@ fn eval(
                 }
                 Format::Text => {
                     out(&format!("rejected: {}\n", rejection.error));
-                    render::emit(&files, &rejection.diagnostics, color());
+                    render::emit(&files, &rejection.diagnostics, output.stderr_color());
                 }
             }
             return Ok(ExitCode::from(1));
         }
     };
     let evaluation = compiled.evaluate(&snapshot);
-    let warnings: Vec<&Diagnostic> = evaluation.warnings.iter().collect();
+    // `-q`: the run, without its warnings.
+    let warnings: &[Diagnostic] = if output.quiet {
+        &[]
+    } else {
+        &evaluation.warnings
+    };
     match format {
         Format::Json => {
             out(&format!("{}\n", to_json(&evaluation.run)));
@@ -169,7 +267,7 @@ fn eval(
         Format::Text => {
             out(&render::run_table(&evaluation));
             out(&render::run_error(&files, &evaluation));
-            render::emit(&files, &evaluation.warnings, color());
+            render::emit(&files, warnings, output.stderr_color());
         }
     }
     Ok(ExitCode::from(if evaluation.run.error.is_some() {
@@ -177,94 +275,6 @@ fn eval(
     } else {
         0
     }))
-}
-
-fn check(paths: &[String], interval: Option<&str>, format: Format) -> Result<ExitCode, UsageError> {
-    let interval = interval
-        .map(|text| Interval::parse_arg(text).map_err(|e| UsageError(format!("--interval: {e}"))))
-        .transpose()?;
-    if paths.iter().filter(|p| *p == "-").count() > 1 {
-        return Err(UsageError(
-            "standard input ('-') can be read only once".to_string(),
-        ));
-    }
-    // Read every file first, so a missing file is a usage error before anything prints.
-    let mut inputs = Vec::new();
-    for path in paths {
-        inputs.push(read_formula(path)?);
-    }
-    let mut all_valid = true;
-    let mut json_items = Vec::new();
-    let say = |line: String| out(&line);
-    for (name, text) in &inputs {
-        let validation = validate(text, interval);
-        all_valid &= validation.is_valid();
-        let files = render::Files::new(name, text);
-        match format {
-            Format::Json => json_items.extend(
-                validation
-                    .diagnostics
-                    .iter()
-                    .map(|d| render::json_diagnostic_value(&files, d)),
-            ),
-            Format::Text => {
-                render::emit(&files, &validation.diagnostics, color());
-                let errors = count(&validation.diagnostics, Severity::Error);
-                let warnings = count(&validation.diagnostics, Severity::Warning);
-                let verdict = if validation.is_valid() {
-                    "valid"
-                } else {
-                    "invalid"
-                };
-                say(format!(
-                    "{name}: {verdict} ({errors} error{}, {warnings} warning{})\n",
-                    plural(errors),
-                    plural(warnings)
-                ));
-            }
-        }
-    }
-    if format == Format::Json {
-        say(format!("{}\n", serde_json::Value::Array(json_items)));
-    }
-    Ok(ExitCode::from(if all_valid { 0 } else { 1 }))
-}
-
-/// `fmt`: the formatted formula on standard output (nothing with `--check`); exit 1 if
-/// it has syntax errors, or with `--check` if formatting would change it.
-fn fmt(path: &str, check: bool) -> Result<ExitCode, UsageError> {
-    let (name, text) = read_formula(path)?;
-    let formatted = match batchscale::format_formula(&text) {
-        Ok(formatted) => formatted,
-        Err(diagnostics) => {
-            render::emit(&render::Files::new(&name, &text), &diagnostics, color());
-            return Ok(ExitCode::from(1));
-        }
-    };
-    let length = batchscale::formula_length(&formatted);
-    if length > batchscale::MAX_FORMULA_LENGTH {
-        eprintln!(
-            "batchscale: warning: the formatted formula is {length} characters long; the service takes at most {}",
-            batchscale::MAX_FORMULA_LENGTH
-        );
-    }
-    if check {
-        if formatted != text {
-            eprintln!("{name}: not formatted");
-            return Ok(ExitCode::from(1));
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    // A reader that stops early (`| head`) is not an error.
-    let mut stdout = std::io::stdout().lock();
-    match std::io::Write::write_all(&mut stdout, formatted.as_bytes())
-        .and_then(|()| std::io::Write::flush(&mut stdout))
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(UsageError(format!("cannot write to standard output: {e}")))
-        }
-        _ => Ok(ExitCode::SUCCESS),
-    }
 }
 
 /// Writes to standard output. A reader that stops early (`| head`) or a closed standard
@@ -275,77 +285,6 @@ fn out(text: &str) {
         .and_then(|()| std::io::Write::flush(&mut stdout));
 }
 
-fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
-    diagnostics
-        .iter()
-        .filter(|d| d.severity == severity)
-        .count()
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("the output types serialise to JSON")
-}
-
-fn read_formula(path: &str) -> Result<(String, String), UsageError> {
-    read_text(path, Some(MAX_FORMULA_FILE_BYTES))
-}
-
-/// Reads a file (or standard input for `-`) as UTF-8 text, with the name to show for it.
-fn read_text(path: &str, limit: Option<u64>) -> Result<(String, String), UsageError> {
-    let (name, bytes) = if path == "-" {
-        let mut bytes = Vec::new();
-        let stdin = std::io::stdin();
-        let mut reader = stdin.lock().take(limit.map_or(u64::MAX, |l| l + 1));
-        reader
-            .read_to_end(&mut bytes)
-            .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
-        ("<stdin>".to_string(), bytes)
-    } else {
-        let p = Path::new(path);
-        let meta = std::fs::metadata(p)
-            .map_err(|e| UsageError(format!("cannot read '{path}': {}", io_reason(&e))))?;
-        if meta.is_dir() {
-            return Err(UsageError(format!("'{path}' is a directory, not a file")));
-        }
-        if let Some(limit) = limit
-            && meta.len() > limit
-        {
-            return Err(UsageError(format!(
-                "'{path}' is {} bytes; a formula file must be at most {limit} bytes (a formula has at most 8192 characters)",
-                meta.len()
-            )));
-        }
-        let bytes = std::fs::read(p)
-            .map_err(|e| UsageError(format!("cannot read '{path}': {}", io_reason(&e))))?;
-        (path.to_string(), bytes)
-    };
-    if let Some(limit) = limit
-        && bytes.len() as u64 > limit
-    {
-        return Err(UsageError(format!(
-            "{name} is more than {limit} bytes; a formula has at most 8192 characters"
-        )));
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok((name, text)),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            Err(UsageError(format!(
-                "{name} is not UTF-8 text (invalid byte 0x{:02x} at byte offset {at})",
-                e.as_bytes()[at]
-            )))
-        }
-    }
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
-    }
 }

@@ -394,12 +394,12 @@ fn missing_formula_file_is_a_usage_error() {
     assert_usage_error(&batchscale(&["check", &missing]), &missing);
 }
 
+/// `eval` takes one formula file; `check` and `fmt` walk a folder (tests/cli/ci.rs).
 #[test]
 fn directory_as_formula_is_a_usage_error() {
     let dir = Scratch::new();
     let folder = arg(&dir.0);
     assert_usage_error(&batchscale(&["eval", &folder]), &folder);
-    assert_usage_error(&batchscale(&["check", &folder]), &folder);
 }
 
 #[test]
@@ -549,12 +549,15 @@ fn fmt_of_an_empty_or_comment_only_formula() {
 }
 
 #[test]
-fn fmt_check_prints_nothing_and_exits_1_when_it_would_change() {
+fn fmt_check_prints_a_diff_and_exits_1_when_it_would_change() {
     let dir = Scratch::new();
     let f = dir.file("f.formula", "x=1+(2*3);;");
     let out = batchscale(&["fmt", "--check", &f]);
     assert_eq!(out.code, Some(1), "{out:#?}");
-    assert!(out.stdout.is_empty());
+    assert!(
+        out.stdout.contains("-x=1+(2*3);;\n") && out.stdout.contains("+x = 1 + 2 * 3;\n"),
+        "{out:#?}"
+    );
     assert!(out.stderr.contains("not formatted"), "{out:#?}");
     let out = batchscale(&["fmt", &f]);
     assert_eq!(
@@ -582,7 +585,7 @@ fn fmt_usage_errors() {
     let missing = dir.path("missing.formula");
     assert_usage_error(&batchscale(&["fmt", &missing]), "no such file");
     let folder = dir.0.to_str().unwrap().to_string();
-    assert_usage_error(&batchscale(&["fmt", &folder]), "is a directory");
+    assert_usage_error(&batchscale(&["fmt", &folder]), "several formulas");
     let latin1 = dir.file("latin1.formula", b"x = \"caf\xe9\";");
     assert_usage_error(&batchscale(&["fmt", &latin1]), "UTF-8");
     let huge = dir.file("huge.formula", vec![b' '; (1 << 20) + 1]);
@@ -590,7 +593,7 @@ fn fmt_usage_errors() {
     assert_usage_error(&batchscale(&["fmt"]), "FORMULA");
     let ok = dir.file("ok.formula", "x = 1;");
     assert_usage_error(&batchscale(&["fmt", &ok, "--format", "json"]), "--format");
-    assert_usage_error(&batchscale(&["fmt", &ok, &ok]), "unexpected argument");
+    assert_usage_error(&batchscale(&["fmt", &ok, &ok]), "--write");
 }
 
 #[test]
@@ -714,7 +717,7 @@ fn a_path_that_looks_like_a_flag_after_double_dash() {
 // ---- text the formula file may hold ----------------------------------------------------
 
 #[test]
-fn control_characters_and_a_byte_order_mark_are_syntax_errors_at_their_place() {
+fn control_characters_are_syntax_errors_at_their_place() {
     let dir = Scratch::new();
     let binary = dir.file("bin.formula", b"x = 1;\n\x01\x02\x7f");
     let out = batchscale(&["eval", &binary, "--format", "json"]);
@@ -727,12 +730,73 @@ fn control_characters_and_a_byte_order_mark_are_syntax_errors_at_their_place() {
         out.stdout.contains("Line 2, Col 1: unexpected character"),
         "{out:#?}"
     );
+}
+
+/// language.md 9.2: a leading UTF-8 byte-order mark belongs to the file's encoding and is
+/// dropped when a file or standard input is read; positions count from the character after
+/// it. Anywhere else (a second one, or inside the text) U+FEFF is an unexpected character,
+/// and so it is in formula text given to the library.
+#[test]
+fn a_leading_byte_order_mark_is_dropped_when_a_file_or_stdin_is_read() {
+    let dir = Scratch::new();
+    let pool = dir.snapshot();
     let bom = dir.file("bom.formula", "\u{feff}$TargetDedicatedNodes = 1;");
-    let out = batchscale(&["eval", &bom, "--format", "json"]);
-    assert_eq!(out.code, Some(1), "{out:#?}");
+    let out = batchscale(&["eval", &bom, "--pool", &pool, "--format", "json"]);
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    assert!(out.stdout.contains("$TargetDedicatedNodes=1;"), "{out:#?}");
+    assert_eq!(batchscale(&["check", &bom]).code, Some(0));
+    let out = run(
+        &["eval", "-", "--pool", &pool, "--format", "json"],
+        "\u{feff}$TargetDedicatedNodes = 2;".as_bytes(),
+    );
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    assert!(out.stdout.contains("$TargetDedicatedNodes=2;"), "{out:#?}");
+    // Columns count from the character after it.
+    let late = dir.file("late.formula", "\u{feff}x = 1;\ny = nope;");
+    let out = batchscale(&["eval", &late, "--pool", &pool, "--format", "json"]);
     assert!(
-        out.stdout.contains("Line 1, Col 1: unexpected character"),
+        out.stdout.contains("Line 2, Col 5: Undefined symbol: nope"),
         "{out:#?}"
+    );
+    let out = batchscale(&["check", &bom, "--format", "json"]);
+    assert_eq!(out.json(), serde_json::json!([]));
+    // Only one, and only at the start.
+    for (text, at) in [
+        (
+            "\u{feff}\u{feff}x = 1;",
+            "Line 1, Col 1: unexpected character",
+        ),
+        (
+            "x = 1;\n\u{feff}y = 2;",
+            "Line 2, Col 1: unexpected character",
+        ),
+    ] {
+        let f = dir.file("inside.formula", text);
+        let out = batchscale(&["eval", &f, "--format", "json"]);
+        assert_eq!(out.code, Some(1), "{text:?}: {out:#?}");
+        assert!(out.stdout.contains(at), "{text:?}: {out:#?}");
+    }
+    // A snapshot and a batchscale.toml written by a Windows tool may start with one too.
+    let with_bom = dir.file(
+        "bom-pool.json",
+        "\u{feff}{\"evaluationTime\": \"2024-05-01T12:00:00Z\"}",
+    );
+    let out = batchscale(&["eval", &bom, "--pool", &with_bom, "--format", "json"]);
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    dir.file("batchscale.toml", "\u{feff}deny = [\"warnings\"]\n");
+    let unused = dir.file("unused.formula", "limit = 1;\n$TargetDedicatedNodes = 1;");
+    assert_eq!(batchscale(&["check", &unused]).code, Some(1));
+    let error = batchscale::evaluate_auto_scale(
+        "\u{feff}$TargetDedicatedNodes = 1;",
+        &batchscale::Snapshot::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        error
+            .detail()
+            .map(|d| d.starts_with("Line 1, Col 1: unexpected character")),
+        Some(true),
+        "{error:?}"
     );
 }
 

@@ -4,11 +4,14 @@
 
 mod common;
 
+mod ci;
 mod commands;
 mod conformance;
 mod corpus;
 mod determinism;
 mod diagnostics;
+mod formatter;
 mod limits;
 mod readme;
+mod shell;
 mod simulate;

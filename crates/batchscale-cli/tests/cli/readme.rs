@@ -72,3 +72,35 @@ fn readme_quick_start_names_files_that_exist() {
         "the README shows the test command"
     );
 }
+
+/// The README installs `batchscale` before its first example calls it, documents `fmt`,
+/// and points at nothing outside the repository: every relative link names a file of it.
+#[test]
+fn readme_installs_before_its_examples_and_points_only_inside_the_repository() {
+    let install = README
+        .find("\ncargo install --path crates/batchscale-cli\n")
+        .expect("the README shows the install step");
+    let first = README
+        .find("\n$ batchscale ")
+        .expect("the README has examples");
+    assert!(install < first, "the install step comes after an example");
+    assert!(
+        README.contains("$ batchscale fmt ") && README.contains("fmt --check"),
+        "fmt is documented"
+    );
+    assert!(
+        !README.contains("../"),
+        "the README points outside the repository"
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for link in README.split("](").skip(1) {
+        let target = link.split(')').next().unwrap();
+        if target.starts_with("http") {
+            continue;
+        }
+        assert!(
+            root.join(target).exists(),
+            "the README links to {target}, which does not exist"
+        );
+    }
+}
