@@ -9,6 +9,7 @@ use crate::syntax::ast::BinaryOp;
 use crate::syntax::span::Span;
 use crate::time::Timestamp;
 
+use super::explain::{Recorded, Recorder};
 use super::outcome::{Outcome, RunError, RunErrorKind, RunWarning};
 use super::program::{Arg, CompiledStatement, Node, Num, Program, Slot, SlotKind};
 use super::random::SplitMix64;
@@ -78,6 +79,8 @@ pub(super) struct Machine<'a, 'o> {
     pub(super) warnings: &'o mut Vec<RunWarning>,
     /// The failure of a number part on its way out (see [`Pending`]).
     pub(super) pending: Option<Flow>,
+    /// Records the run for an explanation ([`evaluate_explained`]); `None` in a plain run.
+    pub(super) recorder: Option<&'o mut Recorder>,
 }
 
 /// "The evaluation of a number part failed; the [`Flow`] is in `Machine::pending`." A
@@ -98,6 +101,33 @@ pub fn evaluate_into(
     snapshot: &Snapshot,
     now: Timestamp,
     outcome: &mut Outcome,
+) {
+    run::<false>(program, snapshot, now, outcome, None);
+}
+
+/// [`evaluate`], recording what each statement did and what each call of a sampled
+/// metric found. The run is the same: the same statements, the same interpreter, the
+/// same outcome.
+pub fn evaluate_explained(
+    program: &Program,
+    snapshot: &Snapshot,
+    now: Timestamp,
+) -> (Outcome, Recorder) {
+    let mut outcome = Outcome::default();
+    let mut recorder = Recorder::default();
+    run::<true>(program, snapshot, now, &mut outcome, Some(&mut recorder));
+    (outcome, recorder)
+}
+
+/// One run. `EXPLAIN` (with a `recorder`) records each statement; the plain run's loop
+/// is compiled without it.
+#[inline(always)]
+fn run<const EXPLAIN: bool>(
+    program: &Program,
+    snapshot: &Snapshot,
+    now: Timestamp,
+    outcome: &mut Outcome,
+    recorder: Option<&mut Recorder>,
 ) {
     let Outcome {
         values,
@@ -121,10 +151,16 @@ pub fn evaluate_into(
         rng: SplitMix64(seed),
         warnings,
         pending: None,
+        recorder,
     };
     *error = None;
     for statement in &program.statements {
-        match run.statement(statement) {
+        let flow = if EXPLAIN {
+            run.explained_statement(statement)
+        } else {
+            run.statement(statement)
+        };
+        match flow {
             Ok(()) => {}
             Err(Flow::Stop) => break,
             Err(Flow::Error(e)) => {
@@ -146,7 +182,16 @@ pub fn evaluate_into(
     if error.is_none()
         && let Some(e) = run.check_targets([dedicated, low_priority])
     {
+        if EXPLAIN && let Some(recorder) = run.recorder.as_deref_mut() {
+            recorder.targets_error = Some(e.clone());
+        }
         *error = Some(e);
+    }
+    if EXPLAIN && let Some(recorder) = run.recorder.as_deref_mut() {
+        let ran = recorder.statements.len();
+        for _ in ran..program.statements.len() {
+            recorder.statement(Recorded::NotRun);
+        }
     }
     run.warn_about_final_values();
 }
@@ -343,6 +388,36 @@ impl<'a> Machine<'a, '_> {
             }
             other => self.general_statement(other),
         }
+    }
+
+    /// [`Machine::statement`], recorded: what the statement did, and (through the
+    /// methods) its calls of sampled metrics. An expression statement is evaluated for
+    /// its value, as [`Machine::general_statement`] evaluates it.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn explained_statement(
+        &mut self,
+        statement: &CompiledStatement,
+    ) -> Result<(), Flow> {
+        let result = match statement {
+            CompiledStatement::Expr(node) => self.eval(node).map(Some),
+            other => self.statement(other).map(|()| None),
+        };
+        let recorded = match (&result, statement) {
+            (Ok(Some(value)), _) => Recorded::Evaluated(value.clone()),
+            (Ok(None), CompiledStatement::Assign { slot, .. }) => match &self.values[*slot] {
+                Some(value) => Recorded::Assigned(*slot, value.clone()),
+                None => Recorded::NotRun,
+            },
+            // Only an assignment succeeds without a value.
+            (Ok(None), _) => Recorded::NotRun,
+            (Err(Flow::Stop), _) => Recorded::Stopped,
+            (Err(Flow::Error(e)), _) => Recorded::Failed((**e).clone()),
+        };
+        if let Some(recorder) = self.recorder.as_deref_mut() {
+            recorder.statement(recorded);
+        }
+        result.map(drop)
     }
 
     /// Any statement, evaluated on values. Kept out of the statement loop, which it

@@ -7,6 +7,7 @@ use crate::snapshot::Snapshot;
 use crate::syntax::span::Span;
 use crate::time::Timestamp;
 
+use super::explain::{Facts, Found, SampleRequest};
 use super::interpreter::{Flow, Machine, fail};
 use super::outcome::{RunError, RunErrorKind};
 use super::program::Node;
@@ -60,42 +61,82 @@ impl<'a> Machine<'a, '_> {
         }
         let values = self.args(args)?;
         let values = values.as_slice();
-        let history = self.snapshot.metrics.get(metric);
+        let snapshot: &'a Snapshot = self.snapshot;
+        let history = snapshot.metrics.get(metric);
         let wrong = |detail: String| wrong_args(metric, method, args_span, detail);
         match method {
             Method::GetSample => unreachable!("handled above"),
             Method::GetSamplePercent => {
-                let window = match values {
-                    [t] => {
-                        let a = self.instant(t, arg_spans[0])?;
-                        samples::window(history, self.now, a, self.now)
-                    }
-                    [t1, t2] => {
-                        let a = self.instant(t1, arg_spans[0])?;
-                        let b = self.instant(t2, arg_spans[1])?;
-                        samples::window(history, self.now, a, b)
-                    }
+                let (a, b) = match values {
+                    [t] => (self.instant(t, arg_spans[0])?, self.now),
+                    [t1, t2] => (
+                        self.instant(t1, arg_spans[0])?,
+                        self.instant(t2, arg_spans[1])?,
+                    ),
                     _ => return Err(wrong(describe_args(values))),
                 };
-                Ok(Value::Double(window.percent))
+                let window = samples::window(history, self.now, a, b);
+                let value = Value::Double(window.percent);
+                if self.recorder.is_some() {
+                    self.record(Facts {
+                        metric,
+                        method,
+                        args_span,
+                        history,
+                        request: window_request(a, b),
+                        found: Found::Window(window),
+                        required: None,
+                        value: Some(&value),
+                        error: None,
+                    });
+                }
+                Ok(value)
             }
             Method::Count | Method::HistoryBeginTime | Method::GetSamplePeriod
                 if !values.is_empty() =>
             {
                 Err(wrong(describe_args(values)))
             }
-            Method::Count => Ok(Value::Double(samples::count(history, self.now) as f64)),
-            Method::HistoryBeginTime => match history.times().first() {
-                Some(t) if *t <= self.now => Ok(Value::Timestamp(*t)),
-                _ => Err(fail(
-                    args_span,
-                    format!(
-                        "{} has no samples, so it has no history begin time",
-                        metric.name()
-                    ),
-                )),
-            },
-            Method::GetSamplePeriod => Ok(Value::Interval(history.period)),
+            Method::Count | Method::HistoryBeginTime | Method::GetSamplePeriod => {
+                let result = match method {
+                    Method::Count => Ok(Value::Double(samples::count(history, self.now) as f64)),
+                    Method::HistoryBeginTime => match history.times().first() {
+                        Some(t) if *t <= self.now => Ok(Value::Timestamp(*t)),
+                        _ => Err(RunError {
+                            kind: RunErrorKind::Evaluation,
+                            span: args_span,
+                            detail: format!(
+                                "{} has no samples, so it has no history begin time",
+                                metric.name()
+                            ),
+                        }),
+                    },
+                    _ => Ok(Value::Interval(history.period)),
+                };
+                if self.recorder.is_some() {
+                    self.record(Facts {
+                        metric,
+                        method,
+                        args_span,
+                        history,
+                        request: SampleRequest::History,
+                        found: Found::Range(0, samples::count(history, self.now)),
+                        required: None,
+                        value: result.as_ref().ok(),
+                        error: result.as_ref().err().map(|e| e.detail.as_str()),
+                    });
+                }
+                result.map_err(Flow::from)
+            }
+        }
+    }
+
+    /// Hands a method call's facts to the recorder of an explained run.
+    #[cold]
+    #[inline(never)]
+    fn record(&mut self, facts: Facts<'_>) {
+        if let Some(recorder) = self.recorder.as_deref_mut() {
+            recorder.sample(facts);
         }
     }
 
@@ -134,7 +175,21 @@ impl<'a> Machine<'a, '_> {
                         ),
                     ));
                 }
-                samples::most_recent(history, self.now, n as u64)
+                let (start, end) = samples::most_recent(history, self.now, n as u64);
+                if self.recorder.is_some() {
+                    self.record(Facts {
+                        metric,
+                        method: Method::GetSample,
+                        args_span,
+                        history,
+                        request: SampleRequest::MostRecent { count: n as u64 },
+                        found: Found::Range(start, end),
+                        required: None,
+                        value: None,
+                        error: None,
+                    });
+                }
+                (start, end)
             }
             [t] => self.checked_window(metric, history, t, None, 70.0, args_span, arg_spans)?,
             [t, Value::Double(p)] => {
@@ -161,7 +216,7 @@ impl<'a> Machine<'a, '_> {
     /// A window that must hold at least `required` percent of its expected samples.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn checked_window(
-        &self,
+        &mut self,
         metric: Metric,
         history: &crate::snapshot::SampleHistory,
         t1: &Value,
@@ -187,19 +242,33 @@ impl<'a> Machine<'a, '_> {
             None => self.now,
         };
         let window = samples::window(history, self.now, a, b);
-        if window.percent < required {
-            return Err(Flow::from(RunError {
-                kind: RunErrorKind::InsufficientSampleData,
-                span: args_span,
-                detail: format!(
-                    "Insufficient data from data set: {} wanted {}%, received {}%",
-                    metric.name(),
-                    format_double(required),
-                    format_double(window.percent)
-                ),
-            }));
+        let error = (window.percent < required).then(|| RunError {
+            kind: RunErrorKind::InsufficientSampleData,
+            span: args_span,
+            detail: format!(
+                "Insufficient data from data set: {} wanted {}%, received {}%",
+                metric.name(),
+                format_double(required),
+                format_double(window.percent)
+            ),
+        });
+        if self.recorder.is_some() {
+            self.record(Facts {
+                metric,
+                method: Method::GetSample,
+                args_span,
+                history,
+                request: window_request(a, b),
+                found: Found::Window(window),
+                required: Some(required),
+                value: None,
+                error: error.as_ref().map(|e| e.detail.as_str()),
+            });
         }
-        Ok((window.start, window.end))
+        match error {
+            Some(e) => Err(Flow::from(e)),
+            None => Ok((window.start, window.end)),
+        }
     }
 
     /// A time argument as an instant: an interval looks back from now \[doc\].
@@ -218,6 +287,15 @@ impl<'a> Machine<'a, '_> {
                 ),
             )),
         }
+    }
+}
+
+/// The window `(earlier, later]` between two instants in either order, as
+/// [`samples::window`] takes them.
+fn window_request(a: Timestamp, b: Timestamp) -> SampleRequest {
+    SampleRequest::Window {
+        from: a.min(b),
+        to: a.max(b),
     }
 }
 
