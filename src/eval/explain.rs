@@ -1,10 +1,11 @@
 //! Why a run came out as it did (`batchscale eval --explain`): what each statement gave,
 //! and what each call of a sampled metric's method asked for and found.
 //!
-//! The interpreter holds an optional [`Recorder`]; the plain evaluation passes none, so
-//! its statement loop is the one it always was (the explained loop is a separate
-//! instance of it) and a method call checks for a recorder once, next to its binary
-//! searches. The recorder is given the facts the evaluation itself worked with (the
+//! The interpreter is generic over `Record`: the plain evaluation runs it with
+//! `Plain`, which records nothing and takes no room, so every check for a recorder is a
+//! constant `false` and compiles out (the plain run's code is what it was without
+//! explanations); the explained evaluation runs another instance of it with a
+//! `&mut Recorder`. The recorder is given the facts the evaluation itself worked with (the
 //! [`samples::Window`] a method found, the value it gave, the error it raised), so the
 //! explanation cannot disagree with the run.
 
@@ -162,6 +163,34 @@ pub struct StatementRecord {
     pub result: Recorded,
     /// Its method calls, in the order they ran.
     pub samples: Vec<SampleCall>,
+}
+
+/// Whether and where a run records: [`Plain`] (not at all) or a `&mut Recorder`.
+pub(crate) trait Record {
+    /// Whether the run records: a constant, so that a plain run's checks compile out.
+    const ON: bool;
+    /// The recorder, if the run records.
+    fn recorder(&mut self) -> Option<&mut Recorder>;
+}
+
+/// The plain run: records nothing, and takes no room in the interpreter.
+pub(crate) struct Plain;
+
+impl Record for Plain {
+    const ON: bool = false;
+
+    #[inline(always)]
+    fn recorder(&mut self) -> Option<&mut Recorder> {
+        None
+    }
+}
+
+impl Record for &mut Recorder {
+    const ON: bool = true;
+
+    fn recorder(&mut self) -> Option<&mut Recorder> {
+        Some(self)
+    }
 }
 
 /// Records a run for an [`Explanation`]: the interpreter calls into it when it has one.

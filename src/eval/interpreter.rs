@@ -9,7 +9,7 @@ use crate::syntax::ast::BinaryOp;
 use crate::syntax::span::Span;
 use crate::time::Timestamp;
 
-use super::explain::{Recorded, Recorder};
+use super::explain::{Plain, Record, Recorded, Recorder};
 use super::outcome::{Outcome, RunError, RunErrorKind, RunWarning};
 use super::program::{Arg, CompiledStatement, Node, Num, Program, Slot, SlotKind};
 use super::random::SplitMix64;
@@ -68,8 +68,9 @@ fn truth(b: bool) -> f64 {
 /// The evaluation of one program against one snapshot at one instant.
 ///
 /// The run works in the buffers of the [`Outcome`] it fills (borrowed, not moved: moving
-/// them costs more than a small formula's whole evaluation).
-pub(super) struct Machine<'a, 'o> {
+/// them costs more than a small formula's whole evaluation). `R` records the run for an
+/// explanation; the plain run's [`Plain`] records nothing and takes no room.
+pub(super) struct Machine<'a, 'o, R: Record = Plain> {
     pub(super) program: &'a Program,
     pub(super) snapshot: &'a Snapshot,
     pub(super) now: Timestamp,
@@ -79,8 +80,8 @@ pub(super) struct Machine<'a, 'o> {
     pub(super) warnings: &'o mut Vec<RunWarning>,
     /// The failure of a number part on its way out (see [`Pending`]).
     pub(super) pending: Option<Flow>,
-    /// Records the run for an explanation ([`evaluate_explained`]); `None` in a plain run.
-    pub(super) recorder: Option<&'o mut Recorder>,
+    /// Records the run for an explanation ([`evaluate_explained`]).
+    pub(super) recorder: R,
 }
 
 /// "The evaluation of a number part failed; the [`Flow`] is in `Machine::pending`." A
@@ -102,7 +103,7 @@ pub fn evaluate_into(
     now: Timestamp,
     outcome: &mut Outcome,
 ) {
-    run::<false>(program, snapshot, now, outcome, None);
+    run(program, snapshot, now, outcome, Plain);
 }
 
 /// [`evaluate`], recording what each statement did and what each call of a sampled
@@ -115,19 +116,19 @@ pub fn evaluate_explained(
 ) -> (Outcome, Recorder) {
     let mut outcome = Outcome::default();
     let mut recorder = Recorder::default();
-    run::<true>(program, snapshot, now, &mut outcome, Some(&mut recorder));
+    run(program, snapshot, now, &mut outcome, &mut recorder);
     (outcome, recorder)
 }
 
-/// One run. `EXPLAIN` (with a `recorder`) records each statement; the plain run's loop
-/// is compiled without it.
+/// One run, recorded by `recorder` (the plain run's [`Plain`] compiles to the loop
+/// without it).
 #[inline(always)]
-fn run<const EXPLAIN: bool>(
+fn run<R: Record>(
     program: &Program,
     snapshot: &Snapshot,
     now: Timestamp,
     outcome: &mut Outcome,
-    recorder: Option<&mut Recorder>,
+    recorder: R,
 ) {
     let Outcome {
         values,
@@ -155,7 +156,7 @@ fn run<const EXPLAIN: bool>(
     };
     *error = None;
     for statement in &program.statements {
-        let flow = if EXPLAIN {
+        let flow = if R::ON {
             run.explained_statement(statement)
         } else {
             run.statement(statement)
@@ -182,12 +183,16 @@ fn run<const EXPLAIN: bool>(
     if error.is_none()
         && let Some(e) = run.check_targets([dedicated, low_priority])
     {
-        if EXPLAIN && let Some(recorder) = run.recorder.as_deref_mut() {
+        if R::ON
+            && let Some(recorder) = run.recorder.recorder()
+        {
             recorder.targets_error = Some(e.clone());
         }
         *error = Some(e);
     }
-    if EXPLAIN && let Some(recorder) = run.recorder.as_deref_mut() {
+    if R::ON
+        && let Some(recorder) = run.recorder.recorder()
+    {
         let ran = recorder.statements.len();
         for _ in ran..program.statements.len() {
             recorder.statement(Recorded::NotRun);
@@ -250,7 +255,7 @@ fn initial_target(target: Target, snapshot: &Snapshot) -> Value {
     }
 }
 
-impl<'a> Machine<'a, '_> {
+impl<'a, R: Record> Machine<'a, '_, R> {
     /// The slot that decides a target: the full name if the formula assigned it, else the
     /// legacy alias if assigned \[doc: the fully named variable takes precedence\].
     #[inline(always)]
@@ -414,7 +419,7 @@ impl<'a> Machine<'a, '_> {
             (Err(Flow::Stop), _) => Recorded::Stopped,
             (Err(Flow::Error(e)), _) => Recorded::Failed((**e).clone()),
         };
-        if let Some(recorder) = self.recorder.as_deref_mut() {
+        if let Some(recorder) = self.recorder.recorder() {
             recorder.statement(recorded);
         }
         result.map(drop)

@@ -7,7 +7,7 @@ use crate::snapshot::Snapshot;
 use crate::syntax::span::Span;
 use crate::time::Timestamp;
 
-use super::explain::{Facts, Found, SampleRequest};
+use super::explain::{Facts, Found, Record, SampleRequest};
 use super::interpreter::{Flow, Machine, fail};
 use super::outcome::{RunError, RunErrorKind};
 use super::program::Node;
@@ -29,7 +29,7 @@ impl Args {
     }
 }
 
-impl<'a> Machine<'a, '_> {
+impl<'a, R: Record> Machine<'a, '_, R> {
     /// Evaluates a method's arguments, in order.
     fn args(&mut self, args: &[Node]) -> Result<Args, Flow> {
         if args.len() > 3 {
@@ -77,7 +77,7 @@ impl<'a> Machine<'a, '_> {
                 };
                 let window = samples::window(history, self.now, a, b);
                 let value = Value::Double(window.percent);
-                if self.recorder.is_some() {
+                if R::ON {
                     self.record(Facts {
                         metric,
                         method,
@@ -113,7 +113,7 @@ impl<'a> Machine<'a, '_> {
                     },
                     _ => Ok(Value::Interval(history.period)),
                 };
-                if self.recorder.is_some() {
+                if R::ON {
                     self.record(Facts {
                         metric,
                         method,
@@ -135,7 +135,7 @@ impl<'a> Machine<'a, '_> {
     #[cold]
     #[inline(never)]
     fn record(&mut self, facts: Facts<'_>) {
-        if let Some(recorder) = self.recorder.as_deref_mut() {
+        if let Some(recorder) = self.recorder.recorder() {
             recorder.sample(facts);
         }
     }
@@ -176,7 +176,7 @@ impl<'a> Machine<'a, '_> {
                     ));
                 }
                 let (start, end) = samples::most_recent(history, self.now, n as u64);
-                if self.recorder.is_some() {
+                if R::ON {
                     self.record(Facts {
                         metric,
                         method: Method::GetSample,
@@ -242,33 +242,37 @@ impl<'a> Machine<'a, '_> {
             None => self.now,
         };
         let window = samples::window(history, self.now, a, b);
-        let error = (window.percent < required).then(|| RunError {
-            kind: RunErrorKind::InsufficientSampleData,
-            span: args_span,
-            detail: format!(
-                "Insufficient data from data set: {} wanted {}%, received {}%",
-                metric.name(),
-                format_double(required),
-                format_double(window.percent)
-            ),
-        });
-        if self.recorder.is_some() {
-            self.record(Facts {
-                metric,
-                method: Method::GetSample,
-                args_span,
-                history,
-                request: window_request(a, b),
-                found: Found::Window(window),
-                required: Some(required),
-                value: None,
-                error: error.as_ref().map(|e| e.detail.as_str()),
-            });
+        let facts = |error| Facts {
+            metric,
+            method: Method::GetSample,
+            args_span,
+            history,
+            request: window_request(a, b),
+            found: Found::Window(window),
+            required: Some(required),
+            value: None,
+            error,
+        };
+        if window.percent < required {
+            let e = RunError {
+                kind: RunErrorKind::InsufficientSampleData,
+                span: args_span,
+                detail: format!(
+                    "Insufficient data from data set: {} wanted {}%, received {}%",
+                    metric.name(),
+                    format_double(required),
+                    format_double(window.percent)
+                ),
+            };
+            if R::ON {
+                self.record(facts(Some(&e.detail)));
+            }
+            return Err(Flow::from(e));
         }
-        match error {
-            Some(e) => Err(Flow::from(e)),
-            None => Ok((window.start, window.end)),
+        if R::ON {
+            self.record(facts(None));
         }
+        Ok((window.start, window.end))
     }
 
     /// A time argument as an instant: an interval looks back from now \[doc\].
