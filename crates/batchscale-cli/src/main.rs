@@ -50,11 +50,16 @@ enum Command {
         at: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Explain the run: each statement's value or error, and each sampled metric's call
-        /// with its window, the samples found in it (how many, the first and last), the
-        /// percent covered and required, and the 30-second slots missing. Statements after
-        /// an error or stop() are listed as not run. As text it follows the run; with
-        /// --format json it is an "explain" key after the AutoScaleRun's keys.
+        /// Say why the run came out as it did: each statement's value or error, each sampled
+        /// metric's window and the samples in it.
+        ///
+        /// Each statement with its value or error; statements after an error or stop() are
+        /// listed as not run. Under it, each call of a sampled metric's method: the window
+        /// (from, to], the samples found in it (how many, the first and the last), the
+        /// percent covered and the percent required, and the runs of slots (one sampling
+        /// period each, 30 seconds by default) that hold no sample. As text it follows the
+        /// run; with --format json it is an "explain" key after the AutoScaleRun's keys,
+        /// which are printed as without --explain.
         #[arg(long)]
         explain: bool,
         #[command(flatten)]
