@@ -233,7 +233,7 @@ const EXPECTED: &[(&str, &str, bool)] = &[
     ("BS0603", "$CurrentDedicatedNodes * 1.5", true),
     ("BS0604", "$TargetDedicatedNodes", true),
     ("BS0605", "0", true),
-    ("BS0606", "h < 8 && h > 18", true),
+    ("BS0606", "w < lo && w > hi", true),
     ("BS0607", "0.7", true),
     ("BS0608", "limit", true),
     ("BS0609", "", true),
@@ -1521,6 +1521,42 @@ fn check_json_names_the_file_and_every_field() {
         .unwrap();
     assert_eq!((&empty["line"], &empty["column"]), (&2.into(), &27.into()));
     assert_eq!(empty["severity"], "warning");
+}
+
+#[test]
+fn check_reports_a_weekend_test_through_variables_that_never_runs_and_passes() {
+    // The shipped formula's shape: the weekend branch never runs. A warning: `check`
+    // prints it and exits 0 (only `--deny` makes a warning fail).
+    let dir = crate::common::Scratch::new();
+    let file = dir.file(
+        "weekend.formula",
+        "lo = 1;\nhi = 5;\nw = time().weekday;\n\
+         $TargetDedicatedNodes = (w < lo && w > hi) ? 0 : 2;\n\
+         $NodeDeallocationOption = taskcompletion;\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_batchscale"))
+        .args(["check", &file, "--no-config"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning[BS0606]: this condition is never true"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("weekend.formula:4:26"), "{stderr}");
+    assert!(
+        stderr.contains("help: 'lo' is 1 and 'hi' is 5; check the comparison operators"),
+        "{stderr}"
+    );
+    // It is the only diagnostic, and denying it fails the check.
+    assert_eq!(stderr.matches("warning[").count(), 1, "{stderr}");
+    let denied = Command::new(env!("CARGO_BIN_EXE_batchscale"))
+        .args(["check", &file, "--no-config", "--deny", "BS0606"])
+        .output()
+        .unwrap();
+    assert_eq!(denied.status.code(), Some(1));
 }
 
 #[test]
