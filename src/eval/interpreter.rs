@@ -727,8 +727,8 @@ mod tests {
 
     #[test]
     fn two_argument_max_and_min_agree_with_their_list_forms() {
-        // `max(a, b)` is computed on two values, `max(vec(a), b)` on a list; NaNs are
-        // skipped alike, and two NaNs give -inf (max) or +inf (min).
+        // `max(a, b)` is computed on two values, `max(vec(a), b)` on a list; a NaN gives
+        // NaN alike [decided].
         let cases = ["0/0", "1", "-1", "1/0", "-1/0", "-0", "0"];
         for a in cases {
             for b in cases {

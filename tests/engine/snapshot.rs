@@ -1101,3 +1101,20 @@ fn non_finite_or_unrepresentable_pool_values_are_refused_at_the_value() {
         Some(u64::MAX)
     );
 }
+
+/// interfaces.md section 1: a regular series with no values needs no `start`; it is an
+/// empty history (with its period, when one is given). One value still needs its time.
+#[test]
+fn an_empty_regular_series_needs_no_start() {
+    let s = snapshot(
+        r#"{"metrics": {"$ActiveTasks": {"values": []}, "$CPUPercent": {"period": "PT1M", "values": []}}}"#,
+    );
+    let active = s.metrics.get(batchscale::Metric::ActiveTasks);
+    assert!(active.times().is_empty());
+    assert_eq!(active.period, batchscale::DEFAULT_PERIOD);
+    let cpu = s.metrics.get(batchscale::Metric::CpuPercent);
+    assert!(cpu.times().is_empty());
+    assert_eq!(cpu.period.ticks(), 60 * 10_000_000);
+    let e = refused(r#"{"metrics": {"$ActiveTasks": {"values": [1]}}}"#);
+    assert!(e.to_string().contains("missing field `start`"), "{e}");
+}
