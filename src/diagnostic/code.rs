@@ -69,7 +69,8 @@ codes! {
     TooManyStatements = "BS0002", Error;
     /// Evaluation interval outside 5 minutes to 168 hours.
     IntervalOutOfRange = "BS0003", Error;
-    /// A statement that nests deeper than batchscale supports (`syntax::nesting`).
+    /// A text that nests deeper than any formula of at most 8192 characters can (more than
+    /// 8192 levels): only `fmt`, which formats texts of any length, meets one.
     TooDeep = "BS0004", Error;
 
     /// A character that starts no token.

@@ -31,6 +31,8 @@ struct Example {
     text: String,
     interval: Option<String>,
     eval: bool,
+    /// Formatted (`batchscale fmt`) rather than checked.
+    fmt: bool,
 }
 
 fn doc_examples() -> Vec<Example> {
@@ -62,6 +64,7 @@ fn doc_examples() -> Vec<Example> {
             text: String::new(),
             interval: None,
             eval: false,
+            fmt: false,
         };
         let mut pad = None;
         for attribute in info.split_whitespace() {
@@ -70,7 +73,11 @@ fn doc_examples() -> Vec<Example> {
                 Some(("pad", n)) => pad = Some(n.parse::<usize>().expect("pad=N")),
                 Some(("interval", d)) => example.interval = Some(d.to_string()),
                 Some(("newline", "cr")) => text = text.replace('\n', "\r"),
+                Some(("minus", n)) => {
+                    text = text.replace('@', &"-".repeat(n.parse().expect("minus=N")))
+                }
                 None if attribute == "eval" => example.eval = true,
+                None if attribute == "fmt" => example.fmt = true,
                 _ => panic!("unknown attribute {attribute:?} in docs/diagnostics.md"),
             }
         }
@@ -100,9 +107,14 @@ fn interval(text: &str) -> Interval {
     batchscale::internals::time::parse_interval_arg(text).unwrap()
 }
 
-/// What the library says of an example: `validate`, or the run's warnings for `eval`.
+/// What the library says of an example: `validate`, the run's warnings for `eval`, or
+/// the formatter's refusal for `fmt`.
 fn diagnostics_of(example: &Example) -> Vec<Diagnostic> {
-    if example.eval {
+    if example.fmt {
+        batchscale::format_formula(&example.text)
+            .err()
+            .unwrap_or_default()
+    } else if example.eval {
         let compiled = CompiledFormula::new(&example.text).expect("an eval example is accepted");
         compiled.evaluate_at(&Snapshot::default(), now()).warnings
     } else {
@@ -159,7 +171,7 @@ const EXPECTED: &[(&str, &str, bool)] = &[
     ("BS0001", "x", true),
     ("BS0002", "$TargetDedicatedNodes = 1", true),
     ("BS0003", "", true),
-    ("BS0004", "--1", true),
+    ("BS0004", "-1", true),
     ("BS0101", "%", true),
     ("BS0102", "#", true),
     ("BS0103", "/*", true),
@@ -298,7 +310,9 @@ fn golden_dir() -> PathBuf {
 fn rendered(example: &Example, dir: &Path) -> String {
     let name = format!("{}.formula", example.code);
     std::fs::write(dir.join(&name), &example.text).unwrap();
-    let mut args: Vec<String> = if example.eval {
+    let mut args: Vec<String> = if example.fmt {
+        vec!["fmt".to_string(), name]
+    } else if example.eval {
         ["eval", &name, "--at", "2024-01-01T00:00:00Z"]
             .map(str::to_string)
             .to_vec()
