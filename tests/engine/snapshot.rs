@@ -986,13 +986,14 @@ fn the_first_and_last_instants_work_as_evaluation_times() {
         assert_eq!(value(&e, "y"), year);
         assert_eq!(value(&e, "v"), "[7]");
     }
-    // A look-back past the year 1 is an evaluation error at the argument, not a panic.
+    // A look-back past the year 1 is an evaluation error at the `(` of the method's
+    // arguments (section 9.1), not a panic.
     let s = snapshot(r#"{"evaluationTime": "0001-01-01T00:00:30Z"}"#);
     let e = evaluate("v = $CPUPercent.GetSample(TimeInterval_Minute, 0);", &s);
     let error = e.run.error.expect("look-back past year 1");
     assert_eq!(error.code, "AutoScalingFormulaEvaluationError");
     assert!(
-        error.values[0].value.starts_with("Line 1, Col 27: ")
+        error.values[0].value.starts_with("Line 1, Col 26: ")
             && error.values[0]
                 .value
                 .contains("outside the years 1 to 9999"),

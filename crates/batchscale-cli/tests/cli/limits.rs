@@ -323,12 +323,12 @@ fn timestamp_and_interval_overflow_is_an_evaluation_error_not_a_panic() {
         // a look-back past the year 1
         (
             "x = $CPUPercent.GetSample(TimeInterval_Year * 5000);",
-            "Line 1, Col 27",
+            "Line 1, Col 26",
             "outside the years 1 to 9999",
         ),
         (
             "x = $CPUPercent.GetSamplePercent(TimeInterval_Year * 5000);",
-            "Line 1, Col 34",
+            "Line 1, Col 33",
             "outside the years 1 to 9999",
         ),
         // an interval assigned to a target

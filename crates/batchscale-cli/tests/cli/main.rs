@@ -9,6 +9,7 @@ mod conformance;
 mod corpus;
 mod determinism;
 mod diagnostics;
+mod fidelity;
 mod limits;
 mod readme;
 mod simulate;
