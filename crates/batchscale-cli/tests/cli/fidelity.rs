@@ -105,3 +105,82 @@ const FAULTS: &[(&str, &str)] = &[
     // An undefined name at the name.
     ("x = 1 + (nope);", "Line 1, Col 10"),
 ];
+
+/// Section 9.1 [decided]: every argument runs (left to right) before the call checks
+/// anything of its own, and an assignment runs its right side before it checks its target.
+#[test]
+fn arguments_run_before_a_call_checks_them_decided() {
+    let dir = Scratch::new();
+    for (text, message) in [
+        (
+            "x = std(TimeInterval_Second, $CPUPercent.GetSample(TimeInterval_Minute));",
+            "Line 1, Col 51: Insufficient data from data set: $CPUPercent wanted 70%, received 0%",
+        ),
+        (
+            "x = rand(undefinedName);",
+            "Line 1, Col 10: Undefined symbol: undefinedName",
+        ),
+        (
+            "x = time(\"2024\", nope);",
+            "Line 1, Col 18: Undefined symbol: nope",
+        ),
+        (
+            "$UsableNodeCount = undefinedName;",
+            "Line 1, Col 20: Undefined symbol: undefinedName",
+        ),
+    ] {
+        assert_eq!(eval_message(&dir, text), message, "{text}");
+    }
+}
+
+/// The codes `check --format json` reports, in order.
+fn check_codes(dir: &Scratch, text: &str) -> (Option<i32>, Vec<String>) {
+    let f = dir.file("codes.formula", text);
+    let out = batchscale(&["check", &f, "--format", "json"]);
+    let codes = out
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect();
+    (out.code, codes)
+}
+
+/// Section 9.1 [decided]: `check` reports an error of its own above an operand that
+/// already failed, a constant expression that always fails, and only a warning for code
+/// after a top-level `stop();`.
+#[test]
+fn check_reports_independent_errors_constant_failures_and_unreachable_code_decided() {
+    let dir = Scratch::new();
+    let (code, codes) = check_codes(&dir, "x = (\"a\" < 1) + time();");
+    assert_eq!(
+        (code, codes),
+        (Some(1), vec!["BS0301".into(), "BS0301".into()])
+    );
+    let (code, codes) = check_codes(&dir, "x = TimeInterval_Year * 100000;");
+    assert_eq!(code, Some(1));
+    assert!(codes.contains(&"BS0316".to_string()), "{codes:?}");
+    let (code, codes) = check_codes(&dir, "x = TimeInterval_Hour / 0;");
+    assert_eq!(code, Some(1));
+    assert!(codes.contains(&"BS0314".to_string()), "{codes:?}");
+    // After `stop();` nothing is type-checked: one warning, exit 0.
+    let (code, codes) = check_codes(
+        &dir,
+        "$TargetDedicatedNodes = 1;\nstop();\n$TargetDedicatedNodes = time() + nope;\n",
+    );
+    assert_eq!(code, Some(0), "{codes:?}");
+    assert!(codes.contains(&"BS0611".to_string()), "{codes:?}");
+    assert!(
+        !codes
+            .iter()
+            .any(|c| c.starts_with("BS02") || c.starts_with("BS03")),
+        "{codes:?}"
+    );
+    // A target assigned a non-double and then a double runs, so it checks.
+    let (code, codes) = check_codes(
+        &dir,
+        "$TargetDedicatedNodes = time(); $TargetDedicatedNodes = 1;",
+    );
+    assert_eq!(code, Some(0), "{codes:?}");
+}
