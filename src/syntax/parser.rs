@@ -316,17 +316,24 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Where the token (or end) a parse error found starts, for the errors that found one.
+    fn found_at(&self, error: &LalrError) -> Option<usize> {
+        match error {
+            ParseError::UnrecognizedToken {
+                token: (start, _, _),
+                ..
+            } => Some(*start),
+            ParseError::UnrecognizedEof { .. } => Some(self.text.len()),
+            _ => None,
+        }
+    }
+
     /// Whether the token (or end) a parse error found comes after a lexical error in the
     /// same statement (no `;` between them). The nearest such error decides: when a `;`
     /// separates it from the parse error, one separates every earlier one too.
     fn follows_lexical_error(&self, error: &LalrError) -> bool {
-        let at = match error {
-            ParseError::UnrecognizedToken {
-                token: (start, _, _),
-                ..
-            } => *start,
-            ParseError::UnrecognizedEof { .. } => self.text.len(),
-            _ => return false,
+        let Some(at) = self.found_at(error) else {
+            return false;
         };
         let i = self.lexical_ends.partition_point(|end| *end <= at);
         i.checked_sub(1)
@@ -336,13 +343,8 @@ impl<'a> Context<'a> {
     /// Whether the token (or end) a parse error found is the first the parser read after
     /// the text a `#` or `/*` error left out.
     fn first_after_comment(&self, error: &LalrError) -> bool {
-        let at = match error {
-            ParseError::UnrecognizedToken {
-                token: (start, _, _),
-                ..
-            } => *start,
-            ParseError::UnrecognizedEof { .. } => self.text.len(),
-            _ => return false,
+        let Some(at) = self.found_at(error) else {
+            return false;
         };
         let i = self.comment_ends.partition_point(|end| *end <= at);
         let Some(end) = i.checked_sub(1).map(|i| self.comment_ends[i]) else {
