@@ -45,17 +45,20 @@ impl<'a> Machine<'a, '_> {
         Ok(Args::Few(values, args.len()))
     }
 
+    /// A method of a sampled metric. Its arguments are evaluated first, left to right;
+    /// then it checks their number, their types, then their values. Every error it raises
+    /// points at the `(` that opens its arguments (section 9.1; the service's position for
+    /// a sample error \[seen\]).
     pub(super) fn method(
         &mut self,
         metric: Metric,
         method: Method,
         args: &[Node],
-        arg_spans: &[Span],
         args_span: Span,
     ) -> Result<Value, Flow> {
         if method == Method::GetSample {
             // The one place a window's samples are copied: the vector is kept as a value.
-            let samples = self.get_sample(metric, args, arg_spans, args_span)?;
+            let samples = self.get_sample(metric, args, args_span)?;
             return Ok(Value::DoubleVec(samples.into()));
         }
         let values = self.args(args)?;
@@ -65,19 +68,23 @@ impl<'a> Machine<'a, '_> {
         match method {
             Method::GetSample => unreachable!("handled above"),
             Method::GetSamplePercent => {
-                let window = match values {
-                    [t] => {
-                        let a = self.instant(t, arg_spans[0])?;
-                        samples::window(history, self.now, a, self.now)
-                    }
-                    [t1, t2] => {
-                        let a = self.instant(t1, arg_spans[0])?;
-                        let b = self.instant(t2, arg_spans[1])?;
-                        samples::window(history, self.now, a, b)
-                    }
+                let (t1, t2) = match values {
+                    [t] => (t, None),
+                    [t1, t2] => (t1, Some(t2)),
                     _ => return Err(wrong(describe_args(values))),
                 };
-                Ok(Value::Double(window.percent))
+                time_type(t1, args_span)?;
+                if let Some(t) = t2 {
+                    time_type(t, args_span)?;
+                }
+                let a = self.instant(t1, args_span)?;
+                let b = match t2 {
+                    Some(t) => self.instant(t, args_span)?,
+                    None => self.now,
+                };
+                Ok(Value::Double(
+                    samples::window(history, self.now, a, b).percent,
+                ))
             }
             Method::Count | Method::HistoryBeginTime | Method::GetSamplePeriod
                 if !values.is_empty() =>
@@ -105,7 +112,6 @@ impl<'a> Machine<'a, '_> {
         &mut self,
         metric: Metric,
         args: &[Node],
-        arg_spans: &[Span],
         args_span: Span,
     ) -> Result<&'a [f64], Flow> {
         let evaluated;
@@ -136,15 +142,13 @@ impl<'a> Machine<'a, '_> {
                 }
                 samples::most_recent(history, self.now, n as u64)
             }
-            [t] => self.checked_window(metric, history, t, None, 70.0, args_span, arg_spans)?,
+            [t] => self.checked_window(metric, history, t, None, 70.0, args_span)?,
             [t, Value::Double(p)] => {
-                self.checked_window(metric, history, t, None, *p, args_span, arg_spans)?
+                self.checked_window(metric, history, t, None, *p, args_span)?
             }
-            [t1, t2] => {
-                self.checked_window(metric, history, t1, Some(t2), 70.0, args_span, arg_spans)?
-            }
+            [t1, t2] => self.checked_window(metric, history, t1, Some(t2), 70.0, args_span)?,
             [t1, t2, Value::Double(p)] => {
-                self.checked_window(metric, history, t1, Some(t2), *p, args_span, arg_spans)?
+                self.checked_window(metric, history, t1, Some(t2), *p, args_span)?
             }
             _ => {
                 return Err(wrong_args(
@@ -158,8 +162,8 @@ impl<'a> Machine<'a, '_> {
         Ok(&history.values()[start..end])
     }
 
-    /// A window that must hold at least `required` percent of its expected samples.
-    #[allow(clippy::too_many_arguments)]
+    /// A window that must hold at least `required` percent of its expected samples: the
+    /// arguments' types first, then their values, then the samples.
     pub(super) fn checked_window(
         &self,
         metric: Metric,
@@ -168,12 +172,14 @@ impl<'a> Machine<'a, '_> {
         t2: Option<&Value>,
         required: f64,
         args_span: Span,
-        arg_spans: &[Span],
     ) -> Result<(usize, usize), Flow> {
+        time_type(t1, args_span)?;
+        if let Some(t) = t2 {
+            time_type(t, args_span)?;
+        }
         if !(0.0..=100.0).contains(&required) {
-            let p_span = arg_spans.last().copied().unwrap_or(args_span);
             return Err(fail(
-                p_span,
+                args_span,
                 format!(
                     "{}.GetSample: the required percentage must be between 0 and 100, got {}",
                     metric.name(),
@@ -181,9 +187,9 @@ impl<'a> Machine<'a, '_> {
                 ),
             ));
         }
-        let a = self.instant(t1, arg_spans[0])?;
+        let a = self.instant(t1, args_span)?;
         let b = match t2 {
-            Some(t) => self.instant(t, arg_spans[1])?,
+            Some(t) => self.instant(t, args_span)?,
             None => self.now,
         };
         let window = samples::window(history, self.now, a, b);
@@ -210,15 +216,27 @@ impl<'a> Machine<'a, '_> {
                 .checked_sub(*d)
                 .ok_or_else(|| fail(span, "the look-back reaches outside the years 1 to 9999")),
             Value::Timestamp(t) => Ok(*t),
-            other => Err(fail(
-                span,
-                format!(
-                    "a sample window is given by a timeinterval or a timestamp, not a {}",
-                    other.type_name()
-                ),
-            )),
+            other => Err(not_a_time(other, span)),
         }
     }
+}
+
+/// A sample window's bound must be a timeinterval or a timestamp.
+fn time_type(v: &Value, span: Span) -> Result<(), Flow> {
+    match v {
+        Value::Interval(_) | Value::Timestamp(_) => Ok(()),
+        other => Err(not_a_time(other, span)),
+    }
+}
+
+fn not_a_time(v: &Value, span: Span) -> Flow {
+    fail(
+        span,
+        format!(
+            "a sample window is given by a timeinterval or a timestamp, not a {}",
+            v.type_name()
+        ),
+    )
 }
 
 /// A method called with arguments it does not take.

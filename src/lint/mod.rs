@@ -40,8 +40,27 @@ mod walk;
 const MAX_INDIRECTION: usize = 8;
 
 /// Every lint of a formula that parsed and passed the service's validation, in source
-/// order.
+/// order. Code after a top-level `stop();` never runs: the checker says so, and the lints
+/// say nothing of it (language.md section 9.1).
 pub fn lint(text: &str, formula: &Formula) -> Vec<Diagnostic> {
+    let stop = formula.statements.iter().position(|s| match &s.kind {
+        StatementKind::Expr(e) => crate::check::is_stop(e),
+        StatementKind::Assign { .. } => false,
+    });
+    match stop {
+        Some(i) if i + 1 < formula.statements.len() => {
+            let reachable = Formula {
+                statements: formula.statements[..=i].to_vec(),
+            };
+            let found = lint_reachable(text, &reachable);
+            crate::syntax::nesting::dismantle(reachable);
+            found
+        }
+        _ => lint_reachable(text, formula),
+    }
+}
+
+fn lint_reachable(text: &str, formula: &Formula) -> Vec<Diagnostic> {
     let mut linter = Linter {
         text,
         types: expression_types(formula),

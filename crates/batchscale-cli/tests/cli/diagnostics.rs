@@ -31,6 +31,8 @@ struct Example {
     text: String,
     interval: Option<String>,
     eval: bool,
+    /// Formatted (`batchscale fmt`) rather than checked.
+    fmt: bool,
 }
 
 fn doc_examples() -> Vec<Example> {
@@ -62,6 +64,7 @@ fn doc_examples() -> Vec<Example> {
             text: String::new(),
             interval: None,
             eval: false,
+            fmt: false,
         };
         let mut pad = None;
         for attribute in info.split_whitespace() {
@@ -70,7 +73,11 @@ fn doc_examples() -> Vec<Example> {
                 Some(("pad", n)) => pad = Some(n.parse::<usize>().expect("pad=N")),
                 Some(("interval", d)) => example.interval = Some(d.to_string()),
                 Some(("newline", "cr")) => text = text.replace('\n', "\r"),
+                Some(("minus", n)) => {
+                    text = text.replace('@', &"-".repeat(n.parse().expect("minus=N")))
+                }
                 None if attribute == "eval" => example.eval = true,
+                None if attribute == "fmt" => example.fmt = true,
                 _ => panic!("unknown attribute {attribute:?} in docs/diagnostics.md"),
             }
         }
@@ -100,9 +107,14 @@ fn interval(text: &str) -> Interval {
     batchscale::internals::time::parse_interval_arg(text).unwrap()
 }
 
-/// What the library says of an example: `validate`, or the run's warnings for `eval`.
+/// What the library says of an example: `validate`, the run's warnings for `eval`, or
+/// the formatter's refusal for `fmt`.
 fn diagnostics_of(example: &Example) -> Vec<Diagnostic> {
-    if example.eval {
+    if example.fmt {
+        batchscale::format_formula(&example.text)
+            .err()
+            .unwrap_or_default()
+    } else if example.eval {
         let compiled = CompiledFormula::new(&example.text).expect("an eval example is accepted");
         compiled.evaluate_at(&Snapshot::default(), now()).warnings
     } else {
@@ -159,7 +171,7 @@ const EXPECTED: &[(&str, &str, bool)] = &[
     ("BS0001", "x", true),
     ("BS0002", "$TargetDedicatedNodes = 1", true),
     ("BS0003", "", true),
-    ("BS0004", "--1", true),
+    ("BS0004", "-1", true),
     ("BS0101", "%", true),
     ("BS0102", "#", true),
     ("BS0103", "/*", true),
@@ -182,12 +194,21 @@ const EXPECTED: &[(&str, &str, bool)] = &[
     ("BS0307", "$PendingTasks", true),
     ("BS0308", "$PendingTasks", true),
     ("BS0309", "stop()", true),
-    ("BS0310", "$PendingTasks.GetSample(1)", true),
-    ("BS0311", "\"taskcompletion\"", true),
-    ("BS0312", "0", true),
+    (
+        "BS0310",
+        "$TargetDedicatedNodes = $PendingTasks.GetSample(1)",
+        true,
+    ),
+    (
+        "BS0311",
+        "$NodeDeallocationOption = \"taskcompletion\"",
+        true,
+    ),
+    ("BS0312", "(0)", true),
     ("BS0313", "\"2024-13-01\"", false),
     ("BS0314", "TimeInterval_Hour / 0", true),
-    ("BS0315", "x", false),
+    ("BS0315", "$TargetDedicatedNodes = x", false),
+    ("BS0316", "TimeInterval_Year * 100000", true),
     ("BS0501", "2 * v", true),
     ("BS0502", "$CurrentDedicatedNodes > 0 ? 1 : time()", true),
     ("BS0503", "time().weekday == 7", true),
@@ -238,6 +259,7 @@ const EXPECTED: &[(&str, &str, bool)] = &[
     ("BS0608", "limit", true),
     ("BS0609", "", true),
     ("BS0610", "$CPUPercent.GetSample(1)", true),
+    ("BS0611", "$TargetDedicatedNodes = time()", true),
     ("BS0701", "$TargetDedicatedNodes", false),
     ("BS0702", "val($PendingTasks.GetSample(1), 0)", false),
     ("BS0703", "ratio", false),
@@ -298,7 +320,9 @@ fn golden_dir() -> PathBuf {
 fn rendered(example: &Example, dir: &Path) -> String {
     let name = format!("{}.formula", example.code);
     std::fs::write(dir.join(&name), &example.text).unwrap();
-    let mut args: Vec<String> = if example.eval {
+    let mut args: Vec<String> = if example.fmt {
+        vec!["fmt".to_string(), name]
+    } else if example.eval {
         ["eval", &name, "--at", "2024-01-01T00:00:00Z"]
             .map(str::to_string)
             .to_vec()
