@@ -19,6 +19,14 @@ impl<'a> Linter<'a> {
     /// Conditions that are always true or always false, and percentages compared with
     /// fractions.
     pub(super) fn conditions(&mut self, e: &Expr, depth: usize) {
+        self.conditions_in(e, depth, None);
+    }
+
+    /// [`Self::conditions`] of `e`, an operand of a `&&` or `||` chain (`chain`) whose
+    /// range analysis ran at its top. A part of a chain is decided only when the whole is
+    /// (the whole has every comparison of the part, and more), so the part is not analysed
+    /// again: a chain of n comparisons costs n, not n².
+    fn conditions_in(&mut self, e: &Expr, depth: usize, chain: Option<BinaryOp>) {
         if depth > MAX_NESTING_DEPTH {
             return;
         }
@@ -70,14 +78,25 @@ impl<'a> Linter<'a> {
             }
             _ => {}
         }
-        let is_logic = matches!(
-            &e.kind,
-            ExprKind::Binary { op, .. } if op.is_comparison() || matches!(op, BinaryOp::And | BinaryOp::Or)
-        );
+        let logic_op = match &e.kind {
+            ExprKind::Binary {
+                op: op @ (BinaryOp::And | BinaryOp::Or),
+                ..
+            } => Some(*op),
+            _ => None,
+        };
+        let is_logic = logic_op.is_some()
+            || matches!(&e.kind, ExprKind::Binary { op, .. } if op.is_comparison());
+        let analysed = logic_op.is_some() && logic_op == chain;
         // A condition made only of constants, directly or through variables, is not this
         // lint's: a literal one is `BS0605`'s, one through variables is a flag set on
         // purpose.
-        if is_logic && self.number(e).is_none() && !weekday_against_seven(e) && self.impossible(e) {
+        if is_logic
+            && !analysed
+            && self.number(e).is_none()
+            && !weekday_against_seven(e)
+            && self.impossible(e)
+        {
             return;
         }
         if let ExprKind::Binary { op, lhs, rhs } = &e.kind
@@ -86,7 +105,7 @@ impl<'a> Linter<'a> {
             self.percent_as_fraction(lhs, rhs);
             self.percent_as_fraction(rhs, lhs);
         }
-        for_each_child(e, |c| self.conditions(c, depth));
+        for_each_child(e, |c| self.conditions_in(c, depth, logic_op));
     }
 
     pub(super) fn conditions_of_branches(&mut self, e: &Expr, depth: usize) {

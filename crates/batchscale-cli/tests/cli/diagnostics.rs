@@ -1191,6 +1191,26 @@ fn a_contradiction_whose_limits_are_variables_assigned_constants_is_never_true()
             Code::ImpossibleCondition,
         );
     }
+    // Reported once, on the whole chain it is part of; inside a chain of the other
+    // operator, on itself.
+    for (condition, underlined) in [
+        ("w < lo && w > hi && h > 3", "w < lo && w > hi && h > 3"),
+        (
+            "h > 3 && w < lo && h < 20 && w > hi",
+            "h > 3 && w < lo && h < 20 && w > hi",
+        ),
+        ("(w < lo && w > hi) || h > 3", "w < lo && w > hi"),
+    ] {
+        let text = format!(
+            "lo = 1; hi = 5; w = time().weekday; h = time().hour;\n\
+             $TargetDedicatedNodes = ({condition}) ? 0 : 2;{END}"
+        );
+        assert_eq!(
+            one(&text, Code::ImpossibleCondition).1,
+            underlined,
+            "{text}"
+        );
+    }
     // A limit that a literal gives and one that a variable gives.
     has(
         &format!(
