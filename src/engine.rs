@@ -46,7 +46,6 @@ pub struct Rejection {
 
 /// A formula that passed the service's validation, compiled for evaluation. Parse and
 /// check once, evaluate many times.
-#[derive(Debug, Clone)]
 pub struct CompiledFormula {
     text: String,
     lines: LineIndex,
@@ -55,6 +54,51 @@ pub struct CompiledFormula {
     /// The user variables in the order the results string lists them.
     results_order: Vec<Slot>,
     diagnostics: Vec<Diagnostic>,
+    /// How deeply the deepest statement nests: the stack its walks need
+    /// ([`nesting::with_stack`]).
+    depth: usize,
+}
+
+// Cloning, printing and dropping walk the tree and the program recursively: a deep
+// formula does so on a stack sized for it.
+impl Clone for CompiledFormula {
+    fn clone(&self) -> CompiledFormula {
+        nesting::with_stack(self.depth, || CompiledFormula {
+            text: self.text.clone(),
+            lines: self.lines.clone(),
+            ast: self.ast.clone(),
+            program: self.program.clone(),
+            results_order: self.results_order.clone(),
+            diagnostics: self.diagnostics.clone(),
+            depth: self.depth,
+        })
+    }
+}
+
+impl std::fmt::Debug for CompiledFormula {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        nesting::with_stack(self.depth, || {
+            f.debug_struct("CompiledFormula")
+                .field("text", &self.text)
+                .field("lines", &self.lines)
+                .field("ast", &self.ast)
+                .field("program", &self.program)
+                .field("results_order", &self.results_order)
+                .field("diagnostics", &self.diagnostics)
+                .field("depth", &self.depth)
+                .finish()
+        })
+    }
+}
+
+impl Drop for CompiledFormula {
+    fn drop(&mut self) {
+        if self.depth > nesting::SHALLOW_DEPTH {
+            let ast = std::mem::take(&mut self.ast.statements);
+            let program = std::mem::take(&mut self.program.statements);
+            nesting::with_stack(self.depth, move || drop((ast, program)));
+        }
+    }
 }
 
 /// The outcome of one evaluation.
@@ -114,8 +158,27 @@ impl CompiledFormula {
             });
         }
         let parsed = parser::parse(text);
-        // Nesting deeper than the recursive phases can take is a syntax error [decided].
-        let too_deep = nesting::too_deep(&parsed.formula);
+        // Every later phase walks the tree recursively: on a stack sized for its depth.
+        let depth = nesting::depth(&parsed.formula);
+        nesting::with_stack(depth, move || Self::from_parsed(text, lines, parsed, depth))
+    }
+
+    /// [`CompiledFormula::new`] after parsing: syntax errors, the statement count, the
+    /// checker and the compiler.
+    fn from_parsed(
+        text: &str,
+        lines: LineIndex,
+        parsed: parser::Parsed,
+        depth: usize,
+    ) -> Result<CompiledFormula, Rejection> {
+        let at = |offset: usize| position_text(lines.line_col(text, offset));
+        // No formula within the length limit nests deeper than this: a tree built deeper
+        // (by a library caller) is refused rather than overflow a stack.
+        let too_deep = if depth > nesting::MAX_NESTING_DEPTH {
+            nesting::too_deep(&parsed.formula)
+        } else {
+            Vec::new()
+        };
         if !parsed.errors.is_empty() || !too_deep.is_empty() {
             let mut diagnostics: Vec<Diagnostic> =
                 parsed.errors.iter().map(Diagnostic::from).collect();
@@ -148,11 +211,10 @@ impl CompiledFormula {
             let mut diagnostics = vec![diagnostic];
             diagnostics.extend(check::check(&parsed.formula));
             diagnostics.extend(check::text_warnings(text));
-            return Err(Rejection {
-                error: ServiceError::TooManyStatements
-                    .batch_error(Some(format!("{}: {detail}", at(extra.span.start as usize)))),
-                diagnostics,
-            });
+            let error = ServiceError::TooManyStatements
+                .batch_error(Some(format!("{}: {detail}", at(extra.span.start as usize))));
+            nesting::dismantle(parsed.formula);
+            return Err(Rejection { error, diagnostics });
         }
         let diagnostics = check::check(&parsed.formula);
         let program = compile::compile(&parsed.formula);
@@ -163,6 +225,7 @@ impl CompiledFormula {
             results_order: results::user_slots_in_results_order(&program),
             program,
             diagnostics,
+            depth,
         })
     }
 
@@ -203,12 +266,16 @@ impl CompiledFormula {
     /// formula of doubles evaluates without allocating: the hot path for callers that
     /// evaluate many times and read values, not the results string.
     pub fn evaluate_into(&self, snapshot: &Snapshot, now: Timestamp, outcome: &mut Outcome) {
-        interpreter::evaluate_into(&self.program, snapshot, now, outcome);
+        nesting::with_stack(self.depth, || {
+            interpreter::evaluate_into(&self.program, snapshot, now, outcome);
+        });
     }
 
     /// Evaluates with `now` as the evaluation instant.
     pub fn evaluate_at(&self, snapshot: &Snapshot, now: Timestamp) -> Evaluation {
-        let outcome = interpreter::evaluate(&self.program, snapshot, now);
+        let outcome = nesting::with_stack(self.depth, || {
+            interpreter::evaluate(&self.program, snapshot, now)
+        });
         self.evaluation(outcome, now)
     }
 
@@ -227,7 +294,9 @@ impl CompiledFormula {
         snapshot: &Snapshot,
         now: Timestamp,
     ) -> (Evaluation, Explanation) {
-        let (outcome, recorder) = interpreter::evaluate_explained(&self.program, snapshot, now);
+        let (outcome, recorder) = nesting::with_stack(self.depth, || {
+            interpreter::evaluate_explained(&self.program, snapshot, now)
+        });
         let explanation = self.explanation(recorder, now);
         (self.evaluation(outcome, now), explanation)
     }
@@ -397,13 +466,14 @@ impl Validation {
 pub fn validate(text: &str, interval: Option<Interval>) -> Validation {
     let (mut rejection, mut diagnostics) = match CompiledFormula::new(text) {
         Ok(f) => {
-            let mut diagnostics = f.diagnostics;
+            let mut diagnostics = f.diagnostics.clone();
             // What only the text shows (empty statements), kept out of the compile path.
             diagnostics.extend(check::text_warnings(text));
             // Lints look for likely mistakes in a formula that is right otherwise; next to
             // an error they would mostly echo it.
             if !diagnostics.iter().any(Diagnostic::is_error) {
-                diagnostics.extend(crate::lint::lint(text, &f.ast));
+                let lints = nesting::with_stack(f.depth, || crate::lint::lint(text, &f.ast));
+                diagnostics.extend(lints);
             }
             (None, diagnostics)
         }
@@ -443,7 +513,8 @@ pub fn check_interval(interval: Interval) -> Result<(), BatchError> {
 /// Formats a formula's text in the canonical layout, keeping its comments (what
 /// `batchscale fmt` prints). `Err` holds every syntax error.
 pub fn format_formula(text: &str) -> Result<String, Vec<Diagnostic>> {
-    crate::syntax::fmt::format(text)
+    // A text nests at most as deeply as it has characters.
+    nesting::with_stack(text.len(), || crate::syntax::fmt::format(text))
 }
 
 /// The length of a formula as the service counts it, against [`MAX_FORMULA_LENGTH`]: in

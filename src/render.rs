@@ -10,7 +10,7 @@
 //! let source = Source::new("pool.formula", text);
 //! let diagnostics = batchscale::validate(text, None).diagnostics;
 //! let located = source.locate(&diagnostics[0]);
-//! assert_eq!((located.code.as_str(), located.line, located.column), ("BS0201", 1, 32));
+//! assert_eq!((located.code.as_str(), located.line, located.column), ("BS0201", Some(1), Some(32)));
 //! assert!(source.render(&diagnostics, false).starts_with("error[BS0201]: undefined symbol"));
 //! ```
 //!
@@ -49,18 +49,19 @@ pub struct Source<'a> {
 pub struct LocatedDiagnostic {
     /// The code, such as `BS0601`.
     pub code: String,
-    /// The column of the start, from 1, in UTF-16 code units.
-    pub column: usize,
+    /// The column of the start, from 1, in UTF-16 code units; `None` (`null`) for a
+    /// diagnostic with no place in the formula (an `--interval` out of range).
+    pub column: Option<usize>,
     /// The column of the end (just past the last character).
-    pub end_column: usize,
+    pub end_column: Option<usize>,
     /// The line of the end.
-    pub end_line: usize,
+    pub end_line: Option<usize>,
     /// The name of the file.
     pub file: String,
     /// How to fix it, where known.
     pub help: Option<String>,
     /// The line of the start, from 1.
-    pub line: usize,
+    pub line: Option<usize>,
     /// One lower-case sentence.
     pub message: String,
     /// `error` or `warning`.
@@ -89,16 +90,17 @@ impl<'a> Source<'a> {
 
     /// Where a diagnostic lies, as a record to serialise.
     pub fn locate(&self, d: &Diagnostic) -> LocatedDiagnostic {
-        let start = self.lines.line_col(self.text, d.span.start as usize);
-        let end = self.lines.line_col(self.text, d.span.end as usize);
+        let placed = has_place(d);
+        let at = |offset: u32| placed.then(|| self.lines.line_col(self.text, offset as usize));
+        let (start, end) = (at(d.span.start), at(d.span.end));
         LocatedDiagnostic {
             code: d.code.to_string(),
-            column: start.column,
-            end_column: end.column,
-            end_line: end.line,
+            column: start.map(|p| p.column),
+            end_column: end.map(|p| p.column),
+            end_line: end.map(|p| p.line),
             file: self.name.to_string(),
             help: d.help.clone(),
-            line: start.line,
+            line: start.map(|p| p.line),
             message: d.message.clone(),
             severity: d.severity,
         }
@@ -209,7 +211,7 @@ fn report(d: &Diagnostic) -> Report<()> {
         Severity::Warning => Report::warning(),
     };
     // The evaluation interval is not in the formula: no source excerpt to show.
-    let labels = if d.code == Code::IntervalOutOfRange {
+    let labels = if !has_place(d) {
         Vec::new()
     } else {
         vec![Label::primary((), d.span.range())]
@@ -290,21 +292,24 @@ pub fn sarif(
                 message.push_str("\nhelp: ");
                 message.push_str(help);
             }
+            let mut location = json!({"artifactLocation": {"uri": sarif_uri(&d.file)}});
+            // A diagnostic with no place in the formula (an `--interval` out of range)
+            // is about the file as a whole: no region.
+            if let (Some(line), Some(column), Some(end_line), Some(end_column)) =
+                (d.line, d.column, d.end_line, d.end_column)
+            {
+                location["region"] = json!({
+                    "startLine": line,
+                    "startColumn": column,
+                    "endLine": end_line,
+                    "endColumn": end_column,
+                });
+            }
             let mut result = json!({
                 "ruleId": d.code,
                 "level": sarif_level(d.severity),
                 "message": {"text": message},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": sarif_uri(&d.file)},
-                        "region": {
-                            "startLine": d.line,
-                            "startColumn": d.column,
-                            "endLine": d.end_line,
-                            "endColumn": d.end_column,
-                        }
-                    }
-                }],
+                "locations": [{"physicalLocation": location}],
             });
             if let Some(index) = codes.iter().position(|c| *c == d.code.as_str()) {
                 result["ruleIndex"] = json!(index);
@@ -391,15 +396,22 @@ pub fn github(d: &LocatedDiagnostic) -> String {
         message.push_str("\nhelp: ");
         message.push_str(help);
     }
-    format!(
-        "::{} title={},file={},line={},col={},endLine={},endColumn={}::{}",
-        severity_word(d.severity),
+    let mut properties = format!(
+        "title={},file={}",
         github_property(&d.code),
-        github_property(&d.file),
-        d.line,
-        d.column,
-        d.end_line,
-        d.end_column,
+        github_property(&d.file)
+    );
+    // A diagnostic with no place in the formula is an annotation on the whole file.
+    if let (Some(line), Some(column), Some(end_line), Some(end_column)) =
+        (d.line, d.column, d.end_line, d.end_column)
+    {
+        properties.push_str(&format!(
+            ",line={line},col={column},endLine={end_line},endColumn={end_column}"
+        ));
+    }
+    format!(
+        "::{} {properties}::{}",
+        severity_word(d.severity),
         github_data(&message)
     )
 }
@@ -428,6 +440,12 @@ fn github_property(text: &str) -> String {
     github_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Whether a diagnostic is about a place in the formula: an `--interval` out of range is
+/// not (language.md section 9.1: it has no line or column).
+fn has_place(d: &Diagnostic) -> bool {
+    d.code != Code::IntervalOutOfRange
+}
+
 fn severity_word(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -448,10 +466,38 @@ mod tests {
         let json = serde_json::to_string(&record).unwrap();
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(json, value.to_string());
-        assert_eq!((record.line, record.column), (2, 25));
-        assert_eq!((record.end_line, record.end_column), (2, 29));
+        assert_eq!((record.line, record.column), (Some(2), Some(25)));
+        assert_eq!((record.end_line, record.end_column), (Some(2), Some(29)));
         let back: LocatedDiagnostic = serde_json::from_str(&json).unwrap();
         assert_eq!(back, record);
+    }
+
+    /// Section 9.1: an `--interval` problem has no place in the formula, so its record
+    /// has no line or column (`null`), and its text no source excerpt.
+    #[test]
+    fn an_interval_diagnostic_has_no_line_or_column() {
+        let text = "$TargetDedicatedNodes = 1;";
+        let source = Source::new("a.formula", text);
+        let interval = crate::Interval(60 * 10_000_000);
+        let diagnostics = crate::validate(text, Some(interval)).diagnostics;
+        let record = source.locate(&diagnostics[0]);
+        assert_eq!(record.code, "BS0003");
+        assert_eq!((record.line, record.column), (None, None));
+        assert_eq!((record.end_line, record.end_column), (None, None));
+        let json: serde_json::Value = serde_json::to_value(&record).unwrap();
+        assert!(json["line"].is_null() && json["column"].is_null(), "{json}");
+        let rendered = source.render(&diagnostics, false);
+        assert!(!rendered.contains("a.formula:"), "{rendered}");
+        // SARIF and GitHub annotations: on the file, with no region or line.
+        let log = sarif(std::slice::from_ref(&record), &[], "0");
+        let location = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+        assert!(location.get("region").is_none(), "{location}");
+        assert_eq!(location["artifactLocation"]["uri"], "a.formula");
+        let annotation = github(&record);
+        assert!(
+            annotation.starts_with("::error title=BS0003,file=a.formula::"),
+            "{annotation}"
+        );
     }
 
     #[test]

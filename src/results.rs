@@ -78,8 +78,9 @@ impl ServiceError {
         };
         let message = match self {
             SyntaxError => formula!("has a syntax error."),
-            TooLong => formula!("is too long."),
-            TooManyStatements => formula!("has too many statements."),
+            // Section 9 [doc]: the documentation's sentences, word for word.
+            TooLong => formula!("exceeds lengths limit."),
+            TooManyStatements => "The specified auto-scaling settings are not valid.",
             Evaluation => formula!("has evaluation error"),
             InsufficientSampleData => "Autoscale evaluation failed due to insufficient sample data",
             InvalidInterval => {

@@ -1145,8 +1145,14 @@ fn checker_is_sound_where_it_does_not_warn_may_fail() {
 // ---------------------------------------------------------------------------------------
 // Nothing panics.
 
-/// Runs every phase over a text, as the tool would.
+/// Runs every phase over a text, as the tool would; on a stack sized for the text (it
+/// nests at most as deeply as it has characters), since the internals used here directly
+/// walk the tree recursively.
 fn every_phase(text: &str, snapshot: &Snapshot) {
+    nesting::with_stack(text.len(), || every_phase_here(text, snapshot));
+}
+
+fn every_phase_here(text: &str, snapshot: &Snapshot) {
     let _ = lexer::tokens(text).count();
     let parsed = parser::parse(text);
     let _ = nesting::too_deep(&parsed.formula);

@@ -50,8 +50,15 @@ fn snapshots() -> &'static [(Snapshot, Timestamp)] {
     })
 }
 
-/// A formula text: every phase, and the formatter's promises.
+/// A formula text: every phase, and the formatter's promises. The library's entry points
+/// give a deep formula the stack it needs; the internals used here directly (the parser's
+/// tree, the printer) run on a stack sized for the text (it nests at most as deeply as it
+/// has characters).
 pub fn formula(data: &[u8]) {
+    nesting::with_stack(data.len(), || formula_checks(data));
+}
+
+fn formula_checks(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let text = text.as_ref();
 
@@ -62,7 +69,8 @@ pub fn formula(data: &[u8]) {
     let printed = clean.then(|| fmt::print_formula(&parsed.formula));
     nesting::dismantle(parsed.formula);
 
-    // The formatter refuses exactly what has syntax errors (or nests too deeply); what it
+    // The formatter refuses exactly what has syntax errors (or nests deeper than any text
+    // of 8192 characters can); what it
     // writes parses to the same tree and formats to itself.
     match fmt::format(text) {
         Ok(formatted) => {

@@ -256,18 +256,32 @@ fn min(values: &[f64]) -> Result<f64, BuiltinError> {
     Ok(least(values))
 }
 
-/// What `max` gives for a list that is not empty: NaNs are skipped (`f64::max` ignores
-/// them), so a list of NaNs gives -inf. Public for the evaluator's two-argument form.
+/// What `max` gives for a list that is not empty: a list holding NaN gives NaN
+/// \[decided\]. Public for the evaluator's two-argument form.
 #[inline]
 pub fn greatest(values: &[f64]) -> f64 {
-    values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    let mut m = f64::NEG_INFINITY;
+    for &x in values {
+        if x.is_nan() {
+            return f64::NAN;
+        }
+        m = m.max(x);
+    }
+    m
 }
 
-/// What `min` gives for a list that is not empty: NaNs are skipped, a list of NaNs gives
-/// +inf. Public for the evaluator's two-argument form.
+/// What `min` gives for a list that is not empty: a list holding NaN gives NaN
+/// \[decided\]. Public for the evaluator's two-argument form.
 #[inline]
 pub fn least(values: &[f64]) -> f64 {
-    values.iter().copied().fold(f64::INFINITY, f64::min)
+    let mut m = f64::INFINITY;
+    for &x in values {
+        if x.is_nan() {
+            return f64::NAN;
+        }
+        m = m.min(x);
+    }
+    m
 }
 
 fn norm(values: &[f64]) -> Result<f64, BuiltinError> {
@@ -311,9 +325,16 @@ pub fn percentile(values: &[f64], p: f64) -> Result<f64, BuiltinError> {
     }
     let n = values.len();
     let k = nearest_rank(p, n);
-    // The k-th smallest in the total order (NaN last), found without a full sort.
+    // The k-th smallest, found without a full sort: ascending with -0 before 0, and NaN,
+    // whatever its sign, after +Infinity [decided].
     let mut copy = values.to_vec();
-    Ok(*copy.select_nth_unstable_by(k - 1, f64::total_cmp).1)
+    Ok(*copy.select_nth_unstable_by(k - 1, percentile_order).1)
+}
+
+/// The order `percentile` sorts in: IEEE's total order (so `-0` before `0`), except that
+/// every NaN, whatever its sign, comes after +Infinity \[decided\].
+fn percentile_order(a: &f64, b: &f64) -> std::cmp::Ordering {
+    a.is_nan().cmp(&b.is_nan()).then_with(|| a.total_cmp(b))
 }
 
 /// The smallest k >= 1 with 100·k >= p·n, exact for every double p in 0..=100.
@@ -399,6 +420,38 @@ mod tests {
         assert!(percentile(&v, -1.0).is_err());
         assert!(percentile(&v, f64::NAN).is_err());
         assert!(percentile(&[], 50.0).is_err());
+    }
+
+    #[test]
+    fn max_min_and_range_of_a_list_holding_nan_are_nan_decided() {
+        let nan = f64::NAN;
+        for list in [
+            vec![nan],
+            vec![1.0, nan],
+            vec![nan, 1.0, 2.0],
+            vec![-nan, 5.0],
+        ] {
+            assert!(max(&list).unwrap().is_nan(), "max {list:?}");
+            assert!(min(&list).unwrap().is_nan(), "min {list:?}");
+            assert!(range(&list).unwrap().is_nan(), "range {list:?}");
+        }
+        assert_eq!(max(&[1.0, f64::INFINITY]), Ok(f64::INFINITY));
+        assert_eq!(min(&[1.0, f64::NEG_INFINITY]), Ok(f64::NEG_INFINITY));
+    }
+
+    #[test]
+    fn percentile_sorts_nan_of_either_sign_after_infinity_decided() {
+        let nan = f64::NAN;
+        let v = [-nan, f64::INFINITY, 1.0, nan, f64::NEG_INFINITY];
+        assert_eq!(percentile(&v, 20.0), Ok(f64::NEG_INFINITY));
+        assert_eq!(percentile(&v, 40.0), Ok(1.0));
+        assert_eq!(percentile(&v, 60.0), Ok(f64::INFINITY));
+        assert!(percentile(&v, 80.0).unwrap().is_nan());
+        assert!(percentile(&v, 100.0).unwrap().is_nan());
+        // -0 before 0.
+        let zeros = [0.0, -0.0];
+        assert!(percentile(&zeros, 50.0).unwrap().is_sign_negative());
+        assert!(percentile(&zeros, 100.0).unwrap().is_sign_positive());
     }
 
     #[test]

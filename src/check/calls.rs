@@ -119,6 +119,8 @@ impl Checker<'_> {
                     None,
                 );
             }
+            // A `stop()` with arguments fails on their number first (section 9.1).
+            Implementation::Stop if !args.is_empty() => {}
             Implementation::Stop => {
                 if use_ == Use::Value {
                     self.report(
@@ -129,6 +131,8 @@ impl Checker<'_> {
                     );
                     return TypeSet::UNKNOWN;
                 }
+                // The run may end here: what the targets hold now must be right.
+                self.targets_at_end();
                 self.warning_once(
                     Code::StopKeepsAssignments,
                     span,
@@ -162,11 +166,10 @@ impl Checker<'_> {
         if forms.takes(args.len()) {
             return true;
         }
-        let most = forms.counts().last().copied().unwrap_or(0);
-        let span = extra_arguments_span(args, most).unwrap_or(args_span);
+        // At the `(` (section 9.1), after the arguments have run.
         self.report(
             Code::Arity,
-            span,
+            args_span,
             format!(
                 "{}() takes {}, got {}",
                 def.name,
@@ -243,6 +246,10 @@ impl Checker<'_> {
         }
     }
 
+    /// A method call. In a run the value before the `.` goes first, then an unknown name
+    /// fails, then the arguments run, then the call checks that it is on a sampled metric,
+    /// its number of arguments, their types and values; every error of a method of a
+    /// sampled metric points at the `(` (section 9.1).
     pub(super) fn method(
         &mut self,
         receiver: &Expr,
@@ -250,10 +257,29 @@ impl Checker<'_> {
         args: &[Expr],
         args_span: Span,
     ) -> TypeSet {
+        let metric = metric_of(receiver);
+        let receiver_type = match metric {
+            Some(metric) => {
+                self.retired(metric, receiver.span);
+                TypeSet::UNKNOWN
+            }
+            None => self.expr(receiver, Use::Value),
+        };
         let found: Vec<TypeSet> = args.iter().map(|a| self.expr(a, Use::Value)).collect();
         let name = method.text.as_str();
-        let Some(metric) = metric_of(receiver) else {
-            let t = self.expr(receiver, Use::Value);
+        let Some(m) = Method::from_name(name) else {
+            let field = Field::from_name(name).is_some() && receiver_type.contains(Type::Timestamp);
+            let help = match suggest(name, Method::ALL.iter().map(|m| m.name())) {
+                _ if field => format!("a field is read without parentheses: '.{name}'"),
+                Some(similar) => format!("did you mean '{similar}'?"),
+                None => format!("the methods are {}", method_list()),
+            };
+            let message = format!("sampled metrics have no method '{name}'");
+            self.report(Code::UnknownMethod, method.span, message, Some(help));
+            return TypeSet::UNKNOWN;
+        };
+        let Some(metric) = metric else {
+            let t = receiver_type;
             if !t.is_unknown() {
                 let help = if Field::from_name(name).is_some() && t.contains(Type::Timestamp) {
                     Some(format!("a field is read without parentheses: '.{name}'"))
@@ -271,25 +297,15 @@ impl Checker<'_> {
             }
             return TypeSet::UNKNOWN;
         };
-        self.retired(metric, receiver.span);
-        let Some(m) = Method::from_name(name) else {
-            let help = match suggest(name, Method::ALL.iter().map(|m| m.name())) {
-                Some(similar) => format!("did you mean '{similar}'?"),
-                None => format!("the methods are {}", method_list()),
-            };
-            let message = format!("sampled metrics have no method '{name}'");
-            self.report(Code::UnknownMethod, method.span, message, Some(help));
-            return TypeSet::UNKNOWN;
-        };
         let help = || Some(format!("use {}", m.signature()));
         let forms = m.forms();
         match forms.param_types(args.len()) {
             Some(params) => {
-                for (i, ((arg, t), wanted)) in args.iter().zip(&found).zip(params).enumerate() {
+                for (i, (t, wanted)) in found.iter().zip(params).enumerate() {
                     self.require(
                         *t,
                         wanted,
-                        arg.span,
+                        args_span,
                         Code::ArgumentType,
                         |bad| {
                             format!(
@@ -301,7 +317,7 @@ impl Checker<'_> {
                         help,
                     );
                 }
-                self.constant_sample_arguments(metric, m, args);
+                self.constant_sample_arguments(metric, m, args, args_span);
                 let window =
                     m == Method::GetSample && !found[0].intersection(TypeSet::TIME).is_unknown();
                 let no_percentage_needed = args.len() > 1
@@ -312,11 +328,9 @@ impl Checker<'_> {
                 }
             }
             None => {
-                let most = forms.counts().last().copied().unwrap_or(0);
-                let span = extra_arguments_span(args, most).unwrap_or(args_span);
                 self.report(
                     Code::Arity,
-                    span,
+                    args_span,
                     format!(
                         "method '{}' takes {}, got {}",
                         m.name(),
@@ -332,7 +346,13 @@ impl Checker<'_> {
 
     /// `GetSample(n)` with a constant n < 1, or a constant required percentage outside
     /// 0..100, always fails.
-    pub(super) fn constant_sample_arguments(&mut self, metric: Metric, m: Method, args: &[Expr]) {
+    pub(super) fn constant_sample_arguments(
+        &mut self,
+        metric: Metric,
+        m: Method,
+        args: &[Expr],
+        args_span: Span,
+    ) {
         if m != Method::GetSample {
             return;
         }
@@ -344,7 +364,7 @@ impl Checker<'_> {
                 {
                     self.report(
                         Code::ArgumentOutOfRange,
-                        count.span,
+                        args_span,
                         format!("{metric}.GetSample() always fails here: the sample count must be at least 1, got {n}"),
                         Some(format!("{metric}.GetSample(1) is the latest sample")),
                     );
@@ -357,7 +377,7 @@ impl Checker<'_> {
                 {
                     self.report(
                         Code::ArgumentOutOfRange,
-                        percent.span,
+                        args_span,
                         format!("{metric}.GetSample() always fails here: the required percentage must be between 0 and 100, got {p}"),
                         Some("percentages run from 0 to 100".to_string()),
                     );
@@ -387,18 +407,9 @@ impl Checker<'_> {
             );
             return TypeSet::UNKNOWN;
         }
+        // The value runs first, then an unknown name fails, then the value's type
+        // (section 9.1).
         let t = self.expr(receiver, Use::Value);
-        self.require(
-            t,
-            TypeSet::TIMESTAMP,
-            receiver.span,
-            Code::FieldReceiver,
-            |bad| format!("'.{name}' reads a field of a timestamp, not of {bad}"),
-            || None,
-        );
-        if !t.contains(Type::Timestamp) {
-            return TypeSet::UNKNOWN;
-        }
         if Field::from_name(name).is_none() {
             let help = match suggest(name, Field::ALL.iter().map(|f| f.name())) {
                 Some(similar) => format!("did you mean '{similar}'?"),
@@ -408,13 +419,14 @@ impl Checker<'_> {
             self.report(Code::UnknownField, field.span, message, Some(help));
             return TypeSet::UNKNOWN;
         }
+        self.require(
+            t,
+            TypeSet::TIMESTAMP,
+            receiver.span,
+            Code::FieldReceiver,
+            |bad| format!("'.{name}' reads a field of a timestamp, not of {bad}"),
+            || None,
+        );
         TypeSet::DOUBLE
     }
-}
-
-/// The span of the arguments past the first `allowed`, if there are any.
-fn extra_arguments_span(args: &[Expr], allowed: usize) -> Option<Span> {
-    let first = args.get(allowed)?;
-    let last = args.last()?;
-    Some(first.span.to(last.span))
 }

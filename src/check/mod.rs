@@ -37,6 +37,7 @@ mod tests;
 
 pub use recovery::{Recovery, check_recovered};
 pub use text::text_warnings;
+pub(crate) use walk::is_stop;
 
 /// Checks a syntactically valid formula. Diagnostics come in source order.
 pub fn check(formula: &Formula) -> Vec<Diagnostic> {

@@ -105,6 +105,11 @@ impl Checker<'_> {
         if result.is_unknown() {
             let message = format!("operator '{symbol}' is not defined for {found}");
             self.report(Code::OperatorType, span, message, help);
+            // `!` gives a double whenever it gives anything: what stands above it is
+            // judged on that (an error of its own is still one).
+            if op == UnaryOp::Not {
+                return TypeSet::DOUBLE;
+            }
         } else {
             let message = format!(
                 "this fails at run time on some paths: operator '{symbol}' is not defined for {}",
@@ -115,16 +120,20 @@ impl Checker<'_> {
         result
     }
 
+    /// `a op b`: `span` is the whole expression, `error_span` where its type error points
+    /// (the left operand's first character, inside any parentheses: section 9.1).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn binary(
         &mut self,
         span: Span,
+        error_span: Span,
         op: BinaryOp,
         lhs: &Expr,
         rhs: &Expr,
         a: TypeSet,
         b: TypeSet,
     ) -> TypeSet {
-        self.constant_operands(span, op, lhs, rhs, a);
+        self.constant_operands(error_span, op, lhs, rhs, a);
         let mut result = TypeSet::UNKNOWN;
         let mut invalid = None;
         for x in a.iter() {
@@ -187,21 +196,60 @@ impl Checker<'_> {
             );
         }
         let Some((x, y)) = invalid else {
+            self.constant_failure(error_span, op, lhs, rhs, a);
             return result;
         };
         let help = operand_help(Some(op), a, b);
         if result.is_unknown() {
             let message = format!("operator '{symbol}' is not defined for {a} and {b}");
-            self.report(Code::OperatorType, span, message, help);
+            self.report(Code::OperatorType, error_span, message, help);
+            // Comparisons and logic give a double whenever they give anything: what stands
+            // above them is judged on that (`("a" < 1) + time()` is two errors).
+            if op.is_comparison() || matches!(op, BinaryOp::And | BinaryOp::Or) {
+                return TypeSet::DOUBLE;
+            }
         } else {
             let message = format!(
                 "this fails at run time on some paths: operator '{symbol}' is not defined for {} and {}",
                 TypeSet::of(x),
                 TypeSet::of(y)
             );
-            self.report(Code::TypeOnSomePaths, span, message, help);
+            self.report(Code::TypeOnSomePaths, error_span, message, help);
         }
         result
+    }
+
+    /// An operation on two constants of the right types that fails (out of range): it
+    /// fails whenever it runs, so it is an error (section 9.1). A time interval divided
+    /// by a constant zero has its own code.
+    pub(super) fn constant_failure(
+        &mut self,
+        error_span: Span,
+        op: BinaryOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        a: TypeSet,
+    ) {
+        let (Some(x), Some(y)) = (self.constant(lhs), self.constant(rhs)) else {
+            return;
+        };
+        let interval_by_zero = op == BinaryOp::Div
+            && literal(rhs) == Some(0.0)
+            && a.is_subset_of(TypeSet::TIME_INTERVAL);
+        if interval_by_zero {
+            return;
+        }
+        if let Err(detail) = operators::binary(op, x, y) {
+            self.report(
+                Code::ConstantFails,
+                error_span,
+                format!("this always fails: {detail}"),
+                Some(
+                    "keep times within the years 1 to 9999 and intervals within about 29,000 years"
+                        .to_string(),
+                ),
+            );
+        }
     }
 
     /// Checks that need a constant operand: division by zero, `.weekday` against 7.

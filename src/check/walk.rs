@@ -12,6 +12,7 @@ use crate::builtins::{
 };
 use crate::check::fold::literal;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::eval::value::Value;
 use crate::suggest::suggest;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Formula, Name, StatementKind};
 use crate::syntax::nesting::MAX_NESTING_DEPTH;
@@ -34,16 +35,21 @@ pub(super) fn check_statements(
     }
     let mut checker = Checker {
         assigned: BTreeMap::new(),
+        targets: BTreeMap::new(),
+        targets_reported: BTreeSet::new(),
         first_assignment,
         current: 0,
+        current_span: Span::default(),
         depth: 0,
         legacy_seen: BTreeSet::new(),
         once: BTreeSet::new(),
         fallible_samples: 0,
         sample_vectors: BTreeSet::new(),
+        constants: HashMap::new(),
         types: record.then(HashMap::new),
         diagnostics: Vec::new(),
     };
+    let mut reachable = formula.statements.len();
     let mut assumed: Vec<&(u32, String)> = recovery.assigned.iter().collect();
     assumed.sort_by_key(|(offset, _)| *offset);
     let mut assumed = assumed.into_iter().peekable();
@@ -55,6 +61,7 @@ pub(super) fn check_statements(
             continue;
         }
         checker.current = index;
+        checker.current_span = statement.span;
         match &statement.kind {
             StatementKind::Assign { target, value } => {
                 // The right-hand side runs before the name is assigned: `x = x + 1`
@@ -64,8 +71,28 @@ pub(super) fn check_statements(
             }
             StatementKind::Expr(e) => {
                 checker.expr(e, Use::Statement);
+                if is_stop(e) {
+                    reachable = index + 1;
+                    break;
+                }
             }
         }
+    }
+    // Code after a top-level `stop();` never runs: one warning, and nothing else in it
+    // (section 9.1).
+    if let (Some(first), Some(last)) =
+        (formula.statements.get(reachable), formula.statements.last())
+    {
+        checker.report(
+            Code::Unreachable,
+            first.span.to(last.span),
+            "this code never runs: the statement 'stop();' before it always ends the run"
+                .to_string(),
+            Some("remove it, or move the 'stop();' after it".to_string()),
+        );
+    } else {
+        // The run ends here: what the targets hold must be right.
+        checker.targets_at_end();
     }
     let mut diagnostics = checker.diagnostics;
     // Stable: diagnostics at one position keep the order they were found in.
@@ -88,10 +115,17 @@ pub(super) struct Checker<'a> {
     /// last assignment. Assignments are whole statements and statements run in order, so
     /// this is exactly what a later statement sees.
     pub(super) assigned: BTreeMap<String, TypeSet>,
+    /// Each target name assigned so far: the types of its last assignment, and that
+    /// assignment's span. Only what a target holds at the end of the run (or at `stop()`)
+    /// must be of its type (section 9.1).
+    pub(super) targets: BTreeMap<String, (TypeSet, Span)>,
+    /// The target assignments already reported as ending the run with the wrong type.
+    pub(super) targets_reported: BTreeSet<(String, u32)>,
     /// The first statement that assigns each name, for "assigned too late" hints.
     pub(super) first_assignment: BTreeMap<&'a str, usize>,
-    /// The statement being checked.
+    /// The statement being checked, and its span.
     pub(super) current: usize,
+    pub(super) current_span: Span,
     /// How deeply the expression being checked nests.
     pub(super) depth: usize,
     /// The legacy names already warned about: once per name is enough.
@@ -103,6 +137,10 @@ pub(super) struct Checker<'a> {
     pub(super) fallible_samples: usize,
     /// User variables whose last assignment is a vector of several samples.
     pub(super) sample_vectors: BTreeSet<String>,
+    /// The value of each constant expression checked so far (literals, named constants,
+    /// keywords, and operators over them), by span: an operation on constants that fails
+    /// always fails (section 9.1).
+    pub(super) constants: HashMap<(u32, u32), Value>,
     /// The type of every expression, when the lints asked for it.
     pub(super) types: Option<HashMap<(u32, u32), TypeSet>>,
     pub(super) diagnostics: Vec<Diagnostic>,
@@ -187,30 +225,13 @@ impl Checker<'_> {
                     help,
                 );
             }
-            Some(SystemVariable::Target { target: t, legacy }) => {
+            Some(SystemVariable::Target { legacy, .. }) => {
                 if legacy {
                     self.legacy(name, target.span);
                 }
-                if t == Target::DeallocationOption {
-                    let keywords = keyword_list();
-                    self.require(
-                        found,
-                        TypeSet::DEALLOCATION,
-                        value_span,
-                        Code::DeallocationType,
-                        |bad| format!("'{name}' can only hold a deallocation option, not {bad}"),
-                        || Some(format!("assign one of {keywords}")),
-                    );
-                } else {
-                    self.require(
-                        found,
-                        TypeSet::DOUBLE,
-                        value_span,
-                        Code::TargetType,
-                        |bad| format!("'{name}' must be assigned a double, not {bad}"),
-                        || vector_help(found),
-                    );
-                }
+                // Checked where the run ends (or stops): a later assignment may fix it.
+                self.targets
+                    .insert(name.to_string(), (found, self.current_span));
                 self.assigned.insert(name.to_string(), found);
             }
             None => {
@@ -242,6 +263,49 @@ impl Checker<'_> {
                     self.sample_vectors.remove(name);
                 }
                 self.assigned.insert(name.to_string(), found);
+            }
+        }
+    }
+
+    /// Where the run may end (the end of the formula, or a `stop()`): each target that
+    /// decides the pool's value must hold its type, reported at its last assignment
+    /// (section 9.1). The full name decides when assigned, else the legacy alias \[doc\].
+    pub(super) fn targets_at_end(&mut self) {
+        for t in [
+            Target::Dedicated,
+            Target::LowPriority,
+            Target::DeallocationOption,
+        ] {
+            let full = builtins::target_name(t);
+            let deciding = [Some(full), builtins::legacy_name(t)]
+                .into_iter()
+                .flatten()
+                .find_map(|n| self.targets.get(n).map(|&(found, span)| (n, found, span)));
+            let Some((name, found, span)) = deciding else {
+                continue;
+            };
+            if !self.targets_reported.insert((name.to_string(), span.start)) {
+                continue;
+            }
+            if t == Target::DeallocationOption {
+                let keywords = keyword_list();
+                self.require(
+                    found,
+                    TypeSet::DEALLOCATION,
+                    span,
+                    Code::DeallocationType,
+                    |bad| format!("'{name}' can only hold a deallocation option, not {bad}"),
+                    || Some(format!("assign one of {keywords}")),
+                );
+            } else {
+                self.require(
+                    found,
+                    TypeSet::DOUBLE,
+                    span,
+                    Code::TargetType,
+                    |bad| format!("'{name}' must end the run as a double, not {bad}"),
+                    || vector_help(found),
+                );
             }
         }
     }
@@ -335,6 +399,9 @@ impl Checker<'_> {
         self.depth += 1;
         let found = self.expr_kind(e, use_);
         self.depth -= 1;
+        if let Some(value) = self.constant_value(e) {
+            self.constants.insert((e.span.start, e.span.end), value);
+        }
         if let Some(types) = &mut self.types {
             types.insert((e.span.start, e.span.end), found);
         }
@@ -348,7 +415,19 @@ impl Checker<'_> {
             ExprKind::Name(name) => self.read(name, e.span),
             ExprKind::Unary { op, operand } => {
                 let found = self.expr(operand, Use::Value);
-                self.unary(*op, found, e.span)
+                let result = self.unary(*op, found, e.span);
+                if let Some(x) = self.constant(operand)
+                    && !result.is_unknown()
+                    && let Err(detail) = crate::builtins::operators::unary(*op, x)
+                {
+                    self.report(
+                        Code::ConstantFails,
+                        e.span,
+                        format!("this always fails: {detail}"),
+                        None,
+                    );
+                }
+                result
             }
             ExprKind::Binary { op, lhs, rhs } => {
                 let a = self.expr(lhs, Use::Value);
@@ -358,7 +437,8 @@ impl Checker<'_> {
                     self.short_circuit(*op, rhs.span);
                 }
                 self.precedence(e, *op, lhs, rhs);
-                self.binary(e.span, *op, lhs, rhs, a, b)
+                let error_span = crate::eval::compile::operator_span(e);
+                self.binary(e.span, error_span, *op, lhs, rhs, a, b)
             }
             ExprKind::Conditional {
                 condition,
@@ -405,6 +485,28 @@ impl Checker<'_> {
             } => self.method(receiver, method, args, *args_span),
             ExprKind::Field { receiver, field } => self.field(receiver, field),
         }
+    }
+
+    /// The constant an expression is, from its operands' constants (already checked).
+    pub(super) fn constant_value(&self, e: &Expr) -> Option<Value> {
+        match &e.kind {
+            ExprKind::Number(x) => Some(Value::Double(*x)),
+            ExprKind::String(s) => Some(Value::String(s.as_str().into())),
+            ExprKind::Name(name) => builtins::time_constant(name).map(Value::Interval),
+            ExprKind::Unary { op, operand } => {
+                crate::builtins::operators::unary(*op, self.constant(operand)?).ok()
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                crate::builtins::operators::binary(*op, self.constant(lhs)?, self.constant(rhs)?)
+                    .ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// The constant an expression already checked is, if it is one.
+    pub(super) fn constant(&self, e: &Expr) -> Option<&Value> {
+        self.constants.get(&(e.span.start, e.span.end))
     }
 
     /// The type of a name read as a value.
@@ -519,6 +621,14 @@ impl Checker<'_> {
             _ => is_multi_sample(e),
         }
     }
+}
+
+/// Whether a statement's expression is `stop()`: the run always ends there.
+pub(crate) fn is_stop(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Call { function, args, .. }
+        if args.is_empty()
+            && builtins::function(&function.text)
+                .is_some_and(|f| f.implementation == builtins::Implementation::Stop))
 }
 
 /// The metric a receiver names, if it is a sampled metric.

@@ -69,7 +69,8 @@ codes! {
     TooManyStatements = "BS0002", Error;
     /// Evaluation interval outside 5 minutes to 168 hours.
     IntervalOutOfRange = "BS0003", Error;
-    /// A statement that nests deeper than batchscale supports (`syntax::nesting`).
+    /// A text that nests deeper than any formula of at most 8192 characters can (more than
+    /// 8192 levels): only `fmt`, which formats texts of any length, meets one.
     TooDeep = "BS0004", Error;
 
     /// A character that starts no token.
@@ -132,6 +133,9 @@ codes! {
     /// An operation that fails for some of the types its operands may have (a variable
     /// or `?:` that is a number on one path and something else on another).
     TypeOnSomePaths = "BS0315", Error;
+    /// An operation on constants that fails whenever it runs (an interval or a time out
+    /// of range, as in `TimeInterval_Year * 100000`).
+    ConstantFails = "BS0316", Error;
 
     /// `double op doubleVec`: accepted element-wise \[decided\]; the service may reject it.
     ScalarVectorOperation = "BS0501", Warning;
@@ -205,6 +209,8 @@ codes! {
     NoTarget = "BS0609", Warning;
     /// `$CPUPercent.GetSample(1)`: one sample, documented as unreliable.
     CpuSingleSample = "BS0610", Warning;
+    /// Statements after a top-level `stop();`: they never run.
+    Unreachable = "BS0611", Warning;
 
     /// Run-time: a target ends the run negative.
     RunNegativeTarget = "BS0701", Warning;

@@ -36,16 +36,20 @@ pub(super) enum ListArg<'a> {
 }
 
 impl<'a, R: Record> Machine<'a, '_, R> {
+    /// A function call: every argument is evaluated, left to right, before the call
+    /// checks anything of its own; then the number of arguments (at the `(`), their types,
+    /// then their values (at the argument) \[decided, section 9.1\].
     pub(super) fn call(
         &mut self,
         function: &'static Function,
         args: &[Node],
         arg_spans: &[Span],
+        args_span: Span,
         span: Span,
     ) -> Result<Value, Flow> {
         let arity_error = || {
             fail(
-                span,
+                args_span,
                 format!(
                     "{}() takes {}, got {} (use {})",
                     function.name,
@@ -69,7 +73,8 @@ impl<'a, R: Record> Machine<'a, '_, R> {
                         }
                     }
                 } else {
-                    compute(&self.flatten(function, args, arg_spans)?)
+                    let list = self.list_args(args)?;
+                    compute(&flatten(function, list, arg_spans)?)
                 };
                 result
                     .map(Value::Double)
@@ -90,28 +95,41 @@ impl<'a, R: Record> Machine<'a, '_, R> {
                     };
                     return Ok(Value::DoubleVec(v));
                 }
-                let list = self.flatten(function, args, arg_spans)?;
+                let list = self.list_args(args)?;
+                let list = flatten(function, list, arg_spans)?;
                 Ok(Value::DoubleVec(list.into_iter().map(apply).collect()))
             }
-            Implementation::Vec => Ok(Value::DoubleVec(
-                self.flatten(function, args, arg_spans)?.into(),
-            )),
+            Implementation::Vec => {
+                let list = self.list_args(args)?;
+                Ok(Value::DoubleVec(flatten(function, list, arg_spans)?.into()))
+            }
             Implementation::Percentile => {
                 let [v, p] = args else {
+                    self.run_all(args)?;
                     return Err(arity_error());
                 };
-                let v = self.vector_arg(function, v, arg_spans[0], 0)?;
-                let p = self.double_arg(function, p, arg_spans[1], 1)?;
+                let v = self.list_arg(v)?;
+                let p = self.eval(p)?;
+                let v = vector_of(function, v, arg_spans[0], 0)?;
+                let p = double_of(function, p, arg_spans[1], 1)?;
                 builtins::percentile(v.as_slice(), p)
                     .map(Value::Double)
-                    .map_err(|d| fail(span, d))
+                    .map_err(|detail| {
+                        // The percentage is checked first, then the vector: the error
+                        // points at the argument at fault (section 9.1).
+                        let at = if (0.0..=100.0).contains(&p) { 0 } else { 1 };
+                        fail(arg_spans[at], detail)
+                    })
             }
             Implementation::Val => {
                 let [v, i] = args else {
+                    self.run_all(args)?;
                     return Err(arity_error());
                 };
-                let v = self.vector_arg(function, v, arg_spans[0], 0)?;
-                let i = self.double_arg(function, i, arg_spans[1], 1)?.trunc();
+                let v = self.list_arg(v)?;
+                let i = self.eval(i)?;
+                let v = vector_of(function, v, arg_spans[0], 0)?;
+                let i = double_of(function, i, arg_spans[1], 1)?.trunc();
                 let v = v.as_slice();
                 if i >= 0.0 && i < v.len() as f64 {
                     Ok(Value::Double(v[i as usize]))
@@ -131,11 +149,19 @@ impl<'a, R: Record> Machine<'a, '_, R> {
             }
             Implementation::Rand => {
                 if !args.is_empty() {
+                    self.run_all(args)?;
                     return Err(arity_error());
                 }
                 Ok(Value::Double(self.rng.next_f64()))
             }
-            Implementation::Stop => Err(fail(span, "stop() has no value to use")),
+            // Only `stop(...)` with arguments is a call (`stop()` compiles to a stop).
+            Implementation::Stop => {
+                self.run_all(args)?;
+                if args.is_empty() {
+                    return Err(fail(span, "stop() has no value to use"));
+                }
+                Err(arity_error())
+            }
             Implementation::Time => match args {
                 // Every call in one run returns the same instant [decided].
                 [] => Ok(Value::Timestamp(self.now)),
@@ -148,47 +174,25 @@ impl<'a, R: Record> Machine<'a, '_, R> {
                         format!("time() takes a string, not a {}", other.type_name()),
                     )),
                 },
-                _ => Err(arity_error()),
+                _ => {
+                    self.run_all(args)?;
+                    Err(arity_error())
+                }
             },
         }
     }
 
-    /// Flattens a `doubleVecList` argument list into one vector, in order \[doc\].
-    pub(super) fn flatten(
-        &mut self,
-        function: &Function,
-        args: &[Node],
-        arg_spans: &[Span],
-    ) -> Result<Vec<f64>, Flow> {
-        let mut list = Vec::new();
-        for (i, arg) in args.iter().enumerate() {
-            let arg = self.list_arg(arg)?;
-            let added = match &arg {
-                ListArg::Samples(s) => s.len(),
-                ListArg::Value(Value::DoubleVec(v)) => v.len(),
-                ListArg::Value(_) => 1,
-            };
-            // A list may repeat a large vector thousands of times; refuse it before
-            // allocating rather than abort on a failed allocation [decided].
-            if list.len() + added > MAX_LIST_VALUES {
-                return Err(fail(
-                    arg_spans[i],
-                    format!(
-                        "{}(): the list holds more than {MAX_LIST_VALUES} values",
-                        function.name
-                    ),
-                ));
-            }
-            match arg {
-                ListArg::Samples(s) => list.extend_from_slice(s),
-                ListArg::Value(Value::Double(x)) => list.push(x),
-                ListArg::Value(Value::DoubleVec(v)) => list.extend_from_slice(&v),
-                ListArg::Value(other) => {
-                    return Err(list_type_error(function, i, &other, arg_spans[i]));
-                }
-            }
+    /// Evaluates arguments for their errors only (before an arity error).
+    fn run_all(&mut self, args: &[Node]) -> Result<(), Flow> {
+        for arg in args {
+            self.list_arg(arg)?;
         }
-        Ok(list)
+        Ok(())
+    }
+
+    /// Every argument of a `doubleVecList`, evaluated in order (windows read in place).
+    fn list_args(&mut self, args: &[Node]) -> Result<Vec<ListArg<'a>>, Flow> {
+        args.iter().map(|arg| self.list_arg(arg)).collect()
     }
 
     /// Evaluates an argument that may be a vector: a `GetSample` call is read in place
@@ -197,55 +201,94 @@ impl<'a, R: Record> Machine<'a, '_, R> {
         if let Node::Method(m) = arg
             && m.method == Method::GetSample
         {
-            let samples = self.get_sample(m.metric, &m.args, &m.arg_spans, m.args_span)?;
+            let samples = self.get_sample(m.metric, &m.args, m.args_span)?;
             return Ok(ListArg::Samples(samples));
         }
         self.eval(arg).map(ListArg::Value)
     }
+}
 
-    fn vector_arg(
-        &mut self,
-        function: &Function,
-        arg: &Node,
-        span: Span,
-        index: usize,
-    ) -> Result<Vector<'a>, Flow> {
-        match self.list_arg(arg)? {
-            ListArg::Samples(s) => Ok(Vector::Samples(s)),
-            ListArg::Value(Value::DoubleVec(v)) => Ok(Vector::Shared(v)),
-            ListArg::Value(other) => Err(fail(
-                span,
-                format!(
-                    "argument {} of {}() must be a doubleVec, not a {} (use {})",
-                    index + 1,
-                    function.name,
-                    other.type_name(),
-                    function.signature()
-                ),
-            )),
+/// Flattens a `doubleVecList`'s evaluated arguments into one vector, in order \[doc\]:
+/// every argument's type is checked first, then the list's size.
+fn flatten(
+    function: &Function,
+    args: Vec<ListArg<'_>>,
+    arg_spans: &[Span],
+) -> Result<Vec<f64>, Flow> {
+    let mut total = 0usize;
+    for (i, arg) in args.iter().enumerate() {
+        match arg {
+            ListArg::Samples(_) | ListArg::Value(Value::Double(_) | Value::DoubleVec(_)) => {}
+            ListArg::Value(other) => return Err(list_type_error(function, i, other, arg_spans[i])),
         }
     }
-
-    pub(super) fn double_arg(
-        &mut self,
-        function: &Function,
-        arg: &Node,
-        span: Span,
-        index: usize,
-    ) -> Result<f64, Flow> {
-        match self.eval(arg)? {
-            Value::Double(x) => Ok(x),
-            other => Err(fail(
-                span,
+    for (i, arg) in args.iter().enumerate() {
+        total += match arg {
+            ListArg::Samples(s) => s.len(),
+            ListArg::Value(Value::DoubleVec(v)) => v.len(),
+            ListArg::Value(_) => 1,
+        };
+        // A list may repeat a large vector thousands of times; refuse it before
+        // allocating rather than abort on a failed allocation [decided].
+        if total > MAX_LIST_VALUES {
+            return Err(fail(
+                arg_spans[i],
                 format!(
-                    "argument {} of {}() must be a double, not a {} (use {})",
-                    index + 1,
-                    function.name,
-                    other.type_name(),
-                    function.signature()
+                    "{}(): the list holds more than {MAX_LIST_VALUES} values",
+                    function.name
                 ),
-            )),
+            ));
         }
+    }
+    let mut list = Vec::with_capacity(total);
+    for arg in args {
+        match arg {
+            ListArg::Samples(s) => list.extend_from_slice(s),
+            ListArg::Value(Value::Double(x)) => list.push(x),
+            ListArg::Value(Value::DoubleVec(v)) => list.extend_from_slice(&v),
+            ListArg::Value(_) => {}
+        }
+    }
+    Ok(list)
+}
+
+/// An evaluated argument that must be a vector.
+fn vector_of<'s>(
+    function: &Function,
+    arg: ListArg<'s>,
+    span: Span,
+    index: usize,
+) -> Result<Vector<'s>, Flow> {
+    match arg {
+        ListArg::Samples(s) => Ok(Vector::Samples(s)),
+        ListArg::Value(Value::DoubleVec(v)) => Ok(Vector::Shared(v)),
+        ListArg::Value(other) => Err(fail(
+            span,
+            format!(
+                "argument {} of {}() must be a doubleVec, not a {} (use {})",
+                index + 1,
+                function.name,
+                other.type_name(),
+                function.signature()
+            ),
+        )),
+    }
+}
+
+/// An evaluated argument that must be a double.
+fn double_of(function: &Function, arg: Value, span: Span, index: usize) -> Result<f64, Flow> {
+    match arg {
+        Value::Double(x) => Ok(x),
+        other => Err(fail(
+            span,
+            format!(
+                "argument {} of {}() must be a double, not a {} (use {})",
+                index + 1,
+                function.name,
+                other.type_name(),
+                function.signature()
+            ),
+        )),
     }
 }
 

@@ -186,7 +186,7 @@ impl Compiler {
                     op: *op,
                     lhs: Box::new(lhs),
                     rhs: Box::new(rhs),
-                    span,
+                    span: operator_span(e),
                 }
             }
             ExprKind::Conditional {
@@ -200,7 +200,12 @@ impl Compiler {
                 otherwise: Box::new(self.expr(otherwise)),
                 span,
             },
-            ExprKind::Call { function, args, .. } => {
+            ExprKind::Call {
+                function,
+                args,
+                args_span,
+            } => {
+                // An unknown name is checked before the arguments run (section 9.1).
                 let Some(def) = builtins::function(&function.text) else {
                     return Node::Fail {
                         first: Vec::new(),
@@ -208,13 +213,14 @@ impl Compiler {
                         detail: format!("unknown function '{}'", function.text),
                     };
                 };
-                if def.implementation == Implementation::Stop {
+                if def.implementation == Implementation::Stop && args.is_empty() {
                     return Node::StopAsValue { span };
                 }
                 Node::Call(Call {
                     function: def,
                     arg_spans: args.iter().map(|a| a.span).collect(),
                     args: args.iter().map(|a| self.expr(a)).collect(),
+                    args_span: *args_span,
                     span,
                 })
             }
@@ -228,22 +234,32 @@ impl Compiler {
                     ExprKind::Name(n) => Metric::from_name(n),
                     _ => None,
                 };
-                let Some(metric) = metric else {
+                // The value before the `.` runs first; then an unknown name fails (before
+                // the arguments run); then the arguments; then the call's own checks, the
+                // first of which is that it is called on a sampled metric (section 9.1).
+                let Some(m) = Method::from_name(&method.text) else {
+                    let on = metric.map_or_else(|| snippet(receiver), |m| m.name().to_string());
                     return Node::Fail {
-                        first: vec![self.expr(receiver)],
+                        first: metric
+                            .is_none()
+                            .then(|| self.expr(receiver))
+                            .into_iter()
+                            .collect(),
                         span: method.span,
-                        detail: format!(
-                            "{}() is a method of sampled metrics such as $PendingTasks; '{}' is not one",
-                            method.text,
-                            snippet(receiver)
-                        ),
+                        detail: format!("unknown method '{}' of {on}", method.text),
                     };
                 };
-                let Some(m) = Method::from_name(&method.text) else {
+                let Some(metric) = metric else {
+                    let mut first = vec![self.expr(receiver)];
+                    first.extend(args.iter().map(|a| self.expr(a)));
                     return Node::Fail {
-                        first: Vec::new(),
-                        span: method.span,
-                        detail: format!("unknown method '{}' of {}", method.text, metric.name()),
+                        first,
+                        span: receiver.span,
+                        detail: format!(
+                            "{}() is a method of sampled metrics such as $PendingTasks; '{}' is not one",
+                            m.name(),
+                            snippet(receiver)
+                        ),
                     };
                 };
                 Node::Method(MethodCall {
@@ -257,10 +273,11 @@ impl Compiler {
             ExprKind::Field { receiver, field } => {
                 let receiver_node = self.expr(receiver);
                 match Field::from_name(&field.text) {
+                    // A receiver that is not a timestamp fails at its start (section 9.1).
                     Some(f) => Node::Field {
                         receiver: Box::new(receiver_node),
                         field: f,
-                        span,
+                        span: receiver.span,
                     },
                     None => Node::Fail {
                         first: vec![receiver_node],
@@ -270,6 +287,15 @@ impl Compiler {
                 }
             }
         }
+    }
+}
+
+/// Where an operator's type error points: its left operand's first character, inside any
+/// parentheses (section 9.1), to the operator expression's end.
+pub(crate) fn operator_span(e: &ast::Expr) -> Span {
+    match &e.kind {
+        ExprKind::Binary { lhs, .. } => Span::new(lhs.span.start as usize, e.span.end as usize),
+        _ => e.span,
     }
 }
 

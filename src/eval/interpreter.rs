@@ -179,20 +179,28 @@ fn run<R: Record>(
         pool.target_low_priority_nodes,
         target_low_priority,
     );
+    let option = run.deciding_slot(Target::DeallocationOption);
     run.final_option(deallocation_option);
+    let ended_by_a_statement = error.is_some();
     if error.is_none()
         && let Some(e) = run.check_targets([dedicated, low_priority])
     {
-        if R::ON
-            && let Some(recorder) = run.recorder.recorder()
-        {
-            recorder.targets_error = Some(e.clone());
-        }
         *error = Some(e);
+    }
+    if error.is_none()
+        && let Some(slot) = option
+        && !matches!(run.values[slot], Some(Value::Deallocation(_)) | None)
+    {
+        *error = Some(run.option_error(slot));
     }
     if R::ON
         && let Some(recorder) = run.recorder.recorder()
     {
+        // The checks of the targets where the run ends, when they failed (a statement's
+        // error is that statement's).
+        if !ended_by_a_statement {
+            recorder.targets_error = error.clone();
+        }
         let ran = recorder.statements.len();
         for _ in ran..program.statements.len() {
             recorder.statement(Recorded::NotRun);
@@ -349,6 +357,26 @@ impl<'a, R: Record> Machine<'a, '_, R> {
         }
     }
 
+    /// `$NodeDeallocationOption` that ends the run (or reaches `stop()`) holding something
+    /// other than a deallocation keyword: an error at its last assignment \[decided\].
+    #[cold]
+    #[inline(never)]
+    pub(super) fn option_error(&self, slot: Slot) -> RunError {
+        let type_name = self.values[slot]
+            .as_ref()
+            .map_or("nothing", Value::type_name);
+        RunError {
+            kind: RunErrorKind::Evaluation,
+            span: self.assigned_at[slot].unwrap_or_default(),
+            detail: format!(
+                "$NodeDeallocationOption must end the evaluation as {}, but it is a {type_name}",
+                crate::builtins::forms::or_list(
+                    DeallocationOption::ALL.map(DeallocationOption::keyword)
+                ),
+            ),
+        }
+    }
+
     /// Non-finite values outside the targets get a warning (division by zero is IEEE \[decided\]).
     pub(super) fn warn_about_final_values(&mut self) {
         for &i in &self.program.user_slots {
@@ -431,24 +459,9 @@ impl<'a, R: Record> Machine<'a, '_, R> {
     pub(super) fn general_statement(&mut self, statement: &CompiledStatement) -> Result<(), Flow> {
         match statement {
             CompiledStatement::Assign { slot, value, span } => {
+                // What `$NodeDeallocationOption` holds is checked at the end of the run
+                // (or at `stop()`), like the targets (section 9.1).
                 let value = self.eval(value)?;
-                if let SlotKind::Target {
-                    target: Target::DeallocationOption,
-                    ..
-                } = self.program.slots[*slot].kind
-                    && !matches!(value, Value::Deallocation(_))
-                {
-                    return Err(fail(
-                        *span,
-                        format!(
-                            "$NodeDeallocationOption takes {}, not a {}",
-                            crate::builtins::forms::or_list(
-                                DeallocationOption::ALL.map(DeallocationOption::keyword)
-                            ),
-                            value.type_name()
-                        ),
-                    ));
-                }
                 self.values[*slot] = Some(value);
                 self.assigned_at[*slot] = Some(*span);
                 Ok(())
@@ -503,10 +516,16 @@ impl<'a, R: Record> Machine<'a, '_, R> {
                     self.eval(otherwise)
                 }
             }
-            Node::Call(call) => self.call(call.function, &call.args, &call.arg_spans, call.span),
+            Node::Call(call) => self.call(
+                call.function,
+                &call.args,
+                &call.arg_spans,
+                call.args_span,
+                call.span,
+            ),
             Node::StopAsValue { span } => Err(fail(*span, "stop() has no value to use")),
             Node::Stop => Err(Flow::Stop),
-            Node::Method(m) => self.method(m.metric, m.method, &m.args, &m.arg_spans, m.args_span),
+            Node::Method(m) => self.method(m.metric, m.method, &m.args, m.args_span),
             Node::Field {
                 receiver,
                 field,
@@ -807,8 +826,8 @@ mod tests {
 
     #[test]
     fn two_argument_max_and_min_agree_with_their_list_forms() {
-        // `max(a, b)` is computed on two values, `max(vec(a), b)` on a list; NaNs are
-        // skipped alike, and two NaNs give -inf (max) or +inf (min).
+        // `max(a, b)` is computed on two values, `max(vec(a), b)` on a list; a NaN gives
+        // NaN alike [decided].
         let cases = ["0/0", "1", "-1", "1/0", "-1/0", "-0", "0"];
         for a in cases {
             for b in cases {
@@ -839,9 +858,19 @@ mod tests {
     }
 
     #[test]
-    fn a_number_assigned_to_the_deallocation_option_is_an_error() {
+    fn a_number_left_in_the_deallocation_option_is_an_error() {
         let outcome = run("$NodeDeallocationOption = 1 + 1", &Snapshot::default());
         let error = outcome.error.expect("an error");
-        assert!(error.detail.contains("not a double"), "{}", error.detail);
+        assert!(
+            error.detail.contains("but it is a double"),
+            "{}",
+            error.detail
+        );
+        // Only what it holds at the end counts.
+        let outcome = run(
+            "$NodeDeallocationOption = 1; $NodeDeallocationOption = taskcompletion",
+            &Snapshot::default(),
+        );
+        assert_eq!(outcome.error, None);
     }
 }

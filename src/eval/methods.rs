@@ -46,17 +46,20 @@ impl<'a, R: Record> Machine<'a, '_, R> {
         Ok(Args::Few(values, args.len()))
     }
 
+    /// A method of a sampled metric. Its arguments are evaluated first, left to right;
+    /// then it checks their number, their types, then their values. Every error it raises
+    /// points at the `(` that opens its arguments (section 9.1; the service's position for
+    /// a sample error \[seen\]).
     pub(super) fn method(
         &mut self,
         metric: Metric,
         method: Method,
         args: &[Node],
-        arg_spans: &[Span],
         args_span: Span,
     ) -> Result<Value, Flow> {
         if method == Method::GetSample {
             // The one place a window's samples are copied: the vector is kept as a value.
-            let samples = self.get_sample(metric, args, arg_spans, args_span)?;
+            let samples = self.get_sample(metric, args, args_span)?;
             return Ok(Value::DoubleVec(samples.into()));
         }
         let values = self.args(args)?;
@@ -67,13 +70,19 @@ impl<'a, R: Record> Machine<'a, '_, R> {
         match method {
             Method::GetSample => unreachable!("handled above"),
             Method::GetSamplePercent => {
-                let (a, b) = match values {
-                    [t] => (self.instant(t, arg_spans[0])?, self.now),
-                    [t1, t2] => (
-                        self.instant(t1, arg_spans[0])?,
-                        self.instant(t2, arg_spans[1])?,
-                    ),
+                let (t1, t2) = match values {
+                    [t] => (t, None),
+                    [t1, t2] => (t1, Some(t2)),
                     _ => return Err(wrong(describe_args(values))),
+                };
+                time_type(t1, args_span)?;
+                if let Some(t) = t2 {
+                    time_type(t, args_span)?;
+                }
+                let a = self.instant(t1, args_span)?;
+                let b = match t2 {
+                    Some(t) => self.instant(t, args_span)?,
+                    None => self.now,
                 };
                 let window = samples::window(history, self.now, a, b);
                 let value = Value::Double(window.percent);
@@ -146,7 +155,6 @@ impl<'a, R: Record> Machine<'a, '_, R> {
         &mut self,
         metric: Metric,
         args: &[Node],
-        arg_spans: &[Span],
         args_span: Span,
     ) -> Result<&'a [f64], Flow> {
         let evaluated;
@@ -191,15 +199,13 @@ impl<'a, R: Record> Machine<'a, '_, R> {
                 }
                 (start, end)
             }
-            [t] => self.checked_window(metric, history, t, None, 70.0, args_span, arg_spans)?,
+            [t] => self.checked_window(metric, history, t, None, 70.0, args_span)?,
             [t, Value::Double(p)] => {
-                self.checked_window(metric, history, t, None, *p, args_span, arg_spans)?
+                self.checked_window(metric, history, t, None, *p, args_span)?
             }
-            [t1, t2] => {
-                self.checked_window(metric, history, t1, Some(t2), 70.0, args_span, arg_spans)?
-            }
+            [t1, t2] => self.checked_window(metric, history, t1, Some(t2), 70.0, args_span)?,
             [t1, t2, Value::Double(p)] => {
-                self.checked_window(metric, history, t1, Some(t2), *p, args_span, arg_spans)?
+                self.checked_window(metric, history, t1, Some(t2), *p, args_span)?
             }
             _ => {
                 return Err(wrong_args(
@@ -213,8 +219,8 @@ impl<'a, R: Record> Machine<'a, '_, R> {
         Ok(&history.values()[start..end])
     }
 
-    /// A window that must hold at least `required` percent of its expected samples.
-    #[allow(clippy::too_many_arguments)]
+    /// A window that must hold at least `required` percent of its expected samples: the
+    /// arguments' types first, then their values, then the samples.
     pub(super) fn checked_window(
         &mut self,
         metric: Metric,
@@ -223,12 +229,14 @@ impl<'a, R: Record> Machine<'a, '_, R> {
         t2: Option<&Value>,
         required: f64,
         args_span: Span,
-        arg_spans: &[Span],
     ) -> Result<(usize, usize), Flow> {
+        time_type(t1, args_span)?;
+        if let Some(t) = t2 {
+            time_type(t, args_span)?;
+        }
         if !(0.0..=100.0).contains(&required) {
-            let p_span = arg_spans.last().copied().unwrap_or(args_span);
             return Err(fail(
-                p_span,
+                args_span,
                 format!(
                     "{}.GetSample: the required percentage must be between 0 and 100, got {}",
                     metric.name(),
@@ -236,9 +244,9 @@ impl<'a, R: Record> Machine<'a, '_, R> {
                 ),
             ));
         }
-        let a = self.instant(t1, arg_spans[0])?;
+        let a = self.instant(t1, args_span)?;
         let b = match t2 {
-            Some(t) => self.instant(t, arg_spans[1])?,
+            Some(t) => self.instant(t, args_span)?,
             None => self.now,
         };
         let window = samples::window(history, self.now, a, b);
@@ -283,13 +291,7 @@ impl<'a, R: Record> Machine<'a, '_, R> {
                 .checked_sub(*d)
                 .ok_or_else(|| fail(span, "the look-back reaches outside the years 1 to 9999")),
             Value::Timestamp(t) => Ok(*t),
-            other => Err(fail(
-                span,
-                format!(
-                    "a sample window is given by a timeinterval or a timestamp, not a {}",
-                    other.type_name()
-                ),
-            )),
+            other => Err(not_a_time(other, span)),
         }
     }
 }
@@ -301,6 +303,24 @@ fn window_request(a: Timestamp, b: Timestamp) -> SampleRequest {
         from: a.min(b),
         to: a.max(b),
     }
+}
+
+/// A sample window's bound must be a timeinterval or a timestamp.
+fn time_type(v: &Value, span: Span) -> Result<(), Flow> {
+    match v {
+        Value::Interval(_) | Value::Timestamp(_) => Ok(()),
+        other => Err(not_a_time(other, span)),
+    }
+}
+
+fn not_a_time(v: &Value, span: Span) -> Flow {
+    fail(
+        span,
+        format!(
+            "a sample window is given by a timeinterval or a timestamp, not a {}",
+            v.type_name()
+        ),
+    )
 }
 
 /// A method called with arguments it does not take.

@@ -84,6 +84,8 @@ pub struct Call {
     pub function: &'static Function,
     pub args: Vec<Node>,
     pub arg_spans: Vec<Span>,
+    /// From the `(`: where an arity error points.
+    pub args_span: Span,
     pub span: Span,
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::builtins::types::TypeSet;
 use crate::builtins::{self, Field, Implementation, Method, Metric, SystemVariable};
-use crate::check::fold::fold;
+use crate::check::fold::{fold, literal};
 use crate::diagnostic::Code;
 use crate::doubles::format_double;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind};
@@ -19,6 +19,14 @@ impl<'a> Linter<'a> {
     /// Conditions that are always true or always false, and percentages compared with
     /// fractions.
     pub(super) fn conditions(&mut self, e: &Expr, depth: usize) {
+        self.conditions_in(e, depth, None);
+    }
+
+    /// [`Self::conditions`] of `e`, an operand of a `&&` or `||` chain (`chain`) whose
+    /// range analysis ran at its top. A part of a chain is decided only when the whole is
+    /// (the whole has every comparison of the part, and more), so the part is not analysed
+    /// again: a chain of n comparisons costs n, not n².
+    fn conditions_in(&mut self, e: &Expr, depth: usize, chain: Option<BinaryOp>) {
         if depth > MAX_NESTING_DEPTH {
             return;
         }
@@ -70,11 +78,25 @@ impl<'a> Linter<'a> {
             }
             _ => {}
         }
-        let is_logic = matches!(
-            &e.kind,
-            ExprKind::Binary { op, .. } if op.is_comparison() || matches!(op, BinaryOp::And | BinaryOp::Or)
-        );
-        if is_logic && fold(e).is_none() && !weekday_against_seven(e) && self.impossible(e) {
+        let logic_op = match &e.kind {
+            ExprKind::Binary {
+                op: op @ (BinaryOp::And | BinaryOp::Or),
+                ..
+            } => Some(*op),
+            _ => None,
+        };
+        let is_logic = logic_op.is_some()
+            || matches!(&e.kind, ExprKind::Binary { op, .. } if op.is_comparison());
+        let analysed = logic_op.is_some() && logic_op == chain;
+        // A condition made only of constants, directly or through variables, is not this
+        // lint's: a literal one is `BS0605`'s, one through variables is a flag set on
+        // purpose.
+        if is_logic
+            && !analysed
+            && self.number(e).is_none()
+            && !weekday_against_seven(e)
+            && self.impossible(e)
+        {
             return;
         }
         if let ExprKind::Binary { op, lhs, rhs } = &e.kind
@@ -83,7 +105,7 @@ impl<'a> Linter<'a> {
             self.percent_as_fraction(lhs, rhs);
             self.percent_as_fraction(rhs, lhs);
         }
-        for_each_child(e, |c| self.conditions(c, depth));
+        for_each_child(e, |c| self.conditions_in(c, depth, logic_op));
     }
 
     pub(super) fn conditions_of_branches(&mut self, e: &Expr, depth: usize) {
@@ -96,11 +118,13 @@ impl<'a> Linter<'a> {
         }
     }
 
-    /// A comparison or `&&`/`||` chain that ranges decide; reported, true when so.
+    /// A comparison or `&&`/`||` chain that ranges decide; reported, true when so. When a
+    /// limit came through variables, the help says what they hold.
     pub(super) fn impossible(&mut self, e: &Expr) -> bool {
-        let Some(value) = self.decided_by_ranges(e) else {
+        let Some((value, deciding)) = self.decision(e) else {
             return false;
         };
+        let values = self.bound_values(&deciding);
         let (message, help) = match &e.kind {
             ExprKind::Binary { op, .. } if op.is_comparison() => (
                 format!(
@@ -124,12 +148,28 @@ impl<'a> Linter<'a> {
                     .to_string(),
             ),
         };
+        let help = if values.is_empty() {
+            help
+        } else {
+            let said: Vec<String> = values
+                .iter()
+                .map(|(name, value)| format!("'{name}' is {}", format_double(*value)))
+                .collect();
+            let list = match said.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    format!("{} and {last}", rest.join(", "))
+                }
+                _ => said.concat(),
+            };
+            format!("{list}; {help}")
+        };
         self.warn(Code::ImpossibleCondition, e.span, message, help);
         true
     }
 
-    /// Whether the ranges of the values compared decide a comparison or chain.
-    pub(super) fn decided_by_ranges(&self, e: &Expr) -> Option<bool> {
+    /// Whether the ranges of the values compared decide a comparison or chain, with the
+    /// comparisons that decide it.
+    pub(super) fn decision<'e>(&self, e: &'e Expr) -> Option<(bool, Vec<&'e Expr>)> {
         let ExprKind::Binary { op, .. } = &e.kind else {
             return None;
         };
@@ -138,11 +178,11 @@ impl<'a> Linter<'a> {
             let range = self.static_range(subject)?;
             let inside = range.intersect(interval);
             if inside.is_empty() {
-                return Some(false);
+                return Some((false, vec![e]));
             }
             let (_, outside) = self.constraint(e, false)?;
             if range.intersect(outside).is_empty() {
-                return Some(true);
+                return Some((true, vec![e]));
             }
             return None;
         }
@@ -151,7 +191,7 @@ impl<'a> Linter<'a> {
         let truth = *op == BinaryOp::Or;
         let mut leaves = Vec::new();
         chain(e, *op, &mut leaves);
-        let mut by_subject: BTreeMap<String, (Range, &Expr)> = BTreeMap::new();
+        let mut by_subject: BTreeMap<String, (Range, Vec<&Expr>)> = BTreeMap::new();
         for leaf in leaves {
             let Some((subject, interval)) = self.constraint(leaf, !truth) else {
                 continue;
@@ -163,13 +203,43 @@ impl<'a> Linter<'a> {
             }
             let entry = by_subject
                 .entry(key)
-                .or_insert((self.static_range(subject).unwrap_or(Range::ALL), subject));
+                .or_insert((self.static_range(subject).unwrap_or(Range::ALL), Vec::new()));
             entry.0 = entry.0.intersect(interval);
+            entry.1.push(leaf);
         }
         by_subject
-            .values()
-            .any(|(interval, _)| interval.is_empty())
-            .then_some(truth)
+            .into_values()
+            .find(|(interval, _)| interval.is_empty())
+            .map(|(_, deciding)| (truth, deciding))
+    }
+
+    /// The variables holding a constant that the limits of `comparisons` read, each once,
+    /// in source order, with their values: `w < lo && w > hi` gives `lo` 1 and `hi` 5.
+    pub(super) fn bound_values(&self, comparisons: &[&Expr]) -> Vec<(String, f64)> {
+        fn names<'e>(e: &'e Expr, out: &mut Vec<&'e str>, depth: usize) {
+            if depth > MAX_NESTING_DEPTH {
+                return;
+            }
+            if let ExprKind::Name(name) = &e.kind
+                && !out.contains(&name.as_str())
+            {
+                out.push(name);
+            }
+            for_each_child(e, |c| names(c, out, depth + 1));
+        }
+        let mut read = Vec::new();
+        for comparison in comparisons {
+            if let ExprKind::Binary { lhs, rhs, .. } = &comparison.kind {
+                for side in [lhs, rhs] {
+                    if self.number(side).is_some() {
+                        names(side, &mut read, 0);
+                    }
+                }
+            }
+        }
+        read.into_iter()
+            .filter_map(|name| Some((name.to_string(), *self.constants.get(name)?)))
+            .collect()
     }
 
     /// Why a comparison is decided by its subject's range.
@@ -184,8 +254,8 @@ impl<'a> Linter<'a> {
         ))
     }
 
-    /// A comparison `subject op number` as the set of subject values for which it is
-    /// `truth`.
+    /// A comparison `subject op constant` as the set of subject values for which it is
+    /// `truth`. The constant may come through variables (`w < lo` with `lo = 1;`).
     pub(super) fn constraint<'e>(&self, e: &'e Expr, truth: bool) -> Option<(&'e Expr, Range)> {
         let ExprKind::Binary { op, lhs, rhs } = &e.kind else {
             return None;
@@ -193,7 +263,7 @@ impl<'a> Linter<'a> {
         if !op.is_comparison() {
             return None;
         }
-        let (subject, c, op) = match (fold(lhs), fold(rhs)) {
+        let (subject, c, op) = match (self.number(lhs), self.number(rhs)) {
             (None, Some(c)) => (&**lhs, c, *op),
             (Some(c), None) => (&**rhs, c, flip(*op)),
             _ => return None,
@@ -208,7 +278,8 @@ impl<'a> Linter<'a> {
         Some((subject, Range::satisfying(op, c, integral)?))
     }
 
-    /// The range a value has whatever the pool: timestamp fields, percentages, counts.
+    /// The range a value has whatever the pool: timestamp fields, percentages, counts,
+    /// directly or in a variable last assigned one (`w = time().weekday;`).
     pub(super) fn static_range(&self, e: &Expr) -> Option<Range> {
         match &e.kind {
             ExprKind::Field { field, .. } => {
@@ -229,7 +300,8 @@ impl<'a> Linter<'a> {
             },
             ExprKind::Name(name) => match builtins::system_variable(name) {
                 Some(SystemVariable::Pool { .. }) => Some(Range::closed(0.0, f64::INFINITY, true)),
-                _ => None,
+                Some(_) => None,
+                None => self.ranges.get(name).copied(),
             },
             _ => None,
         }
@@ -290,11 +362,12 @@ impl<'a> Linter<'a> {
     }
 }
 
-/// `.weekday` compared with 7: the checker's `BS0503` says it better.
+/// `.weekday` compared with the number 7: the checker's `BS0503` says it better. As the
+/// checker, a number written there only; a 7 through a variable is this lint's.
 fn weekday_against_seven(e: &Expr) -> bool {
     let ExprKind::Binary { lhs, rhs, .. } = &e.kind else {
         return false;
     };
     let weekday = |x: &Expr| matches!(&x.kind, ExprKind::Field { field, .. } if Field::from_name(&field.text) == Some(Field::Weekday));
-    (weekday(lhs) && fold(rhs) == Some(7.0)) || (weekday(rhs) && fold(lhs) == Some(7.0))
+    (weekday(lhs) && literal(rhs) == Some(7.0)) || (weekday(rhs) && literal(lhs) == Some(7.0))
 }

@@ -4,7 +4,8 @@
 //!
 //! The checker ([`crate::check`]) proves errors; the lints look for formulas that are
 //! valid but probably wrong, one file per family, sharing one walk over the tree
-//! ([`walk`]) and the checker's constant folder ([`crate::check::fold`]):
+//! ([`walk`]) and the checker's constant folder ([`crate::check::fold`]), which the lints
+//! run through the variables last assigned a constant ([`Linter::number`]):
 //!
 //! - [`samples`]: a sample window that fails on a new pool (cold start,
 //!   [`Code::ColdStart`]), and `$CPUPercent.GetSample(1)`;
@@ -20,11 +21,13 @@
 use std::collections::BTreeMap;
 
 use crate::builtins;
-use crate::check::fold::literal;
+use crate::check::fold::fold_with;
 use crate::check::{ExprTypes, expression_types};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::syntax::ast::{Expr, ExprKind, Formula, StatementKind};
 use crate::syntax::span::Span;
+
+use ranges::Range;
 
 mod conditions;
 mod ranges;
@@ -37,12 +40,33 @@ mod walk;
 const MAX_INDIRECTION: usize = 8;
 
 /// Every lint of a formula that parsed and passed the service's validation, in source
-/// order.
+/// order. Code after a top-level `stop();` never runs: the checker says so, and the lints
+/// say nothing of it (language.md section 9.1).
 pub fn lint(text: &str, formula: &Formula) -> Vec<Diagnostic> {
+    let stop = formula.statements.iter().position(|s| match &s.kind {
+        StatementKind::Expr(e) => crate::check::is_stop(e),
+        StatementKind::Assign { .. } => false,
+    });
+    match stop {
+        Some(i) if i + 1 < formula.statements.len() => {
+            let reachable = Formula {
+                statements: formula.statements[..=i].to_vec(),
+            };
+            let found = lint_reachable(text, &reachable);
+            crate::syntax::nesting::dismantle(reachable);
+            found
+        }
+        _ => lint_reachable(text, formula),
+    }
+}
+
+fn lint_reachable(text: &str, formula: &Formula) -> Vec<Diagnostic> {
     let mut linter = Linter {
         text,
         types: expression_types(formula),
         definitions: BTreeMap::new(),
+        constants: BTreeMap::new(),
+        ranges: BTreeMap::new(),
         diagnostics: Vec::new(),
     };
     for statement in &formula.statements {
@@ -57,6 +81,7 @@ pub fn lint(text: &str, formula: &Formula) -> Vec<Diagnostic> {
             && builtins::system_variable(&target.text).is_none()
         {
             linter.definitions.insert(target.text.clone(), value);
+            linter.learn(&target.text, value);
         }
     }
     linter.values(formula);
@@ -71,6 +96,12 @@ pub(super) struct Linter<'a> {
     pub(super) types: ExprTypes,
     /// Each user variable's last assignment before the statement being linted.
     pub(super) definitions: BTreeMap<String, &'a Expr>,
+    /// The user variables whose last assignment before the statement being linted gave
+    /// one constant (`hi = 4 + 1;`), with that value, worked out when the assignment ran.
+    constants: BTreeMap<String, f64>,
+    /// The user variables whose last assignment before the statement being linted holds a
+    /// value of a known range (`w = time().weekday;` is 0 to 6).
+    ranges: BTreeMap<String, Range>,
     pub(super) diagnostics: Vec<Diagnostic>,
 }
 
@@ -100,8 +131,25 @@ impl<'a> Linter<'a> {
         e
     }
 
-    /// A number written in the formula, directly or in a variable.
+    /// The value of a constant expression: numbers, operators and the variables last
+    /// assigned a constant before the statement being linted (`lo`, `hi + 1`). A variable
+    /// last assigned anything else (a pool variable, a `?:` whose branches differ, a
+    /// sample) has no value here: the lints do not guess.
     pub(super) fn number(&self, e: &Expr) -> Option<f64> {
-        literal(self.resolve(e))
+        fold_with(e, &|name| self.constants.get(name).copied())
+    }
+
+    /// Records what an assignment of a user variable leaves in it: a constant (through
+    /// the constants already known), a range, or neither. Statements run in order, so the
+    /// last assignment before a use is the value that use sees.
+    fn learn(&mut self, name: &str, value: &Expr) {
+        match self.number(value).filter(|c| !c.is_nan()) {
+            Some(c) => self.constants.insert(name.to_string(), c),
+            None => self.constants.remove(name),
+        };
+        match self.static_range(value) {
+            Some(range) => self.ranges.insert(name.to_string(), range),
+            None => self.ranges.remove(name),
+        };
     }
 }

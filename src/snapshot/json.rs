@@ -421,6 +421,11 @@ impl FromObject for SampleHistory {
                 period,
                 ..SampleHistory::default()
             }),
+            // A series with no values has no first time to give (interfaces.md section 1).
+            (None, Some(values)) if values.is_empty() => Ok(SampleHistory {
+                period,
+                ..SampleHistory::default()
+            }),
             (None, Some(_)) => Err("missing field `start`".to_string()),
             (Some(_), None) => Err("missing field `values`".to_string()),
             (Some(start), Some(values)) => regular_history(start.0, period, &values),

@@ -54,6 +54,18 @@ pub struct Parsed {
 pub fn parse(text: &str) -> Parsed {
     let mut errors = Vec::new();
     let good = lex_recovering(text, &mut errors);
+    // Where the text a `#` or `/*` error leaves out ends: to its reader, that was a
+    // comment.
+    let comment_ends = errors
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                SyntaxErrorKind::HashComment | SyntaxErrorKind::BlockComment
+            )
+        })
+        .map(|e| comment_end(text, e))
+        .collect();
     // Characters left out of the statement around them (a comment is left out whole).
     let lexical_ends = errors
         .iter()
@@ -75,12 +87,14 @@ pub fn parse(text: &str) -> Parsed {
             Vec::new()
         }
     };
-    let context = Context::new(text, &good, lexical_ends);
+    let context = Context::new(text, &good, lexical_ends, comment_ends);
     for e in parse_errors {
         // What the parser trips over after a character it could not read, in the same
         // statement (the `b` of `a & b`, the end of `x = "abc`), is that error's
-        // consequence, not a second mistake.
-        if !context.follows_lexical_error(&e) {
+        // consequence, not a second mistake; so is what it finds first after a `#` or
+        // `/*` comment (`$x = 1 + # 2` ends after the `+` only because the rest of its
+        // line was left out: the error is the `#`, at its place).
+        if !context.follows_lexical_error(&e) && !context.first_after_comment(&e) {
             errors.push(context.parse_error(e));
         }
     }
@@ -98,7 +112,7 @@ pub fn parse_expr(text: &str) -> Result<super::ast::Expr, Vec<SyntaxError>> {
     let good = lex_recovering(text, &mut errors);
     let mut recovered = Vec::new();
     let result = grammar::ExprParser::new().parse(&mut recovered, good.iter().cloned().map(Ok));
-    let context = Context::new(text, &good, Vec::new());
+    let context = Context::new(text, &good, Vec::new(), Vec::new());
     errors.extend(recovered.into_iter().map(|r| context.parse_error(r.error)));
     match result {
         Ok(e) if errors.is_empty() => Ok(e),
@@ -216,6 +230,17 @@ fn unexpected_character_help(c: char) -> Option<String> {
     }
 }
 
+/// Where the text a `#` or `/*` error leaves out ends (as [`lex_recovering`] skips it).
+fn comment_end(text: &str, error: &SyntaxError) -> usize {
+    let start = error.span.start as usize;
+    match error.kind {
+        SyntaxErrorKind::BlockComment => text[start..]
+            .find("*/")
+            .map_or(text.len(), |i| start + i + 2),
+        _ => line_end(text, start),
+    }
+}
+
 fn line_end(text: &str, from: usize) -> usize {
     text[from..]
         .find(['\n', '\r'])
@@ -235,12 +260,20 @@ struct Context<'a> {
     semicolons: Vec<usize>,
     /// Where each lexical error that leaves characters out of a statement ends, ascending.
     lexical_ends: Vec<usize>,
+    /// Where the text each `#` or `/*` error leaves out ends, ascending.
+    comment_ends: Vec<usize>,
     lines: std::cell::OnceCell<LineIndex>,
 }
 
 impl<'a> Context<'a> {
-    fn new(text: &'a str, good: &'a [(usize, Token, usize)], mut lexical_ends: Vec<usize>) -> Self {
+    fn new(
+        text: &'a str,
+        good: &'a [(usize, Token, usize)],
+        mut lexical_ends: Vec<usize>,
+        mut comment_ends: Vec<usize>,
+    ) -> Self {
         lexical_ends.sort_unstable();
+        comment_ends.sort_unstable();
         Context {
             text,
             good,
@@ -250,6 +283,7 @@ impl<'a> Context<'a> {
                 .map(|(s, _, _)| *s)
                 .collect(),
             lexical_ends,
+            comment_ends,
             lines: std::cell::OnceCell::new(),
         }
     }
@@ -282,21 +316,43 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Where the token (or end) a parse error found starts, for the errors that found one.
+    fn found_at(&self, error: &LalrError) -> Option<usize> {
+        match error {
+            ParseError::UnrecognizedToken {
+                token: (start, _, _),
+                ..
+            } => Some(*start),
+            ParseError::UnrecognizedEof { .. } => Some(self.text.len()),
+            _ => None,
+        }
+    }
+
     /// Whether the token (or end) a parse error found comes after a lexical error in the
     /// same statement (no `;` between them). The nearest such error decides: when a `;`
     /// separates it from the parse error, one separates every earlier one too.
     fn follows_lexical_error(&self, error: &LalrError) -> bool {
-        let at = match error {
-            ParseError::UnrecognizedToken {
-                token: (start, _, _),
-                ..
-            } => *start,
-            ParseError::UnrecognizedEof { .. } => self.text.len(),
-            _ => return false,
+        let Some(at) = self.found_at(error) else {
+            return false;
         };
         let i = self.lexical_ends.partition_point(|end| *end <= at);
         i.checked_sub(1)
             .is_some_and(|i| !self.semicolon_between(self.lexical_ends[i], at))
+    }
+
+    /// Whether the token (or end) a parse error found is the first the parser read after
+    /// the text a `#` or `/*` error left out.
+    fn first_after_comment(&self, error: &LalrError) -> bool {
+        let Some(at) = self.found_at(error) else {
+            return false;
+        };
+        let i = self.comment_ends.partition_point(|end| *end <= at);
+        let Some(end) = i.checked_sub(1).map(|i| self.comment_ends[i]) else {
+            return false;
+        };
+        // The first token after the comment is the one the parser stopped at.
+        let next = self.good.partition_point(|(start, _, _)| *start < end);
+        self.good.get(next).is_none_or(|(start, _, _)| *start >= at)
     }
 
     fn parse_error(&self, error: LalrError) -> SyntaxError {
@@ -678,6 +734,27 @@ mod tests {
         assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
         assert_eq!(p.errors[0].kind, SyntaxErrorKind::HashComment);
         assert_eq!(p.errors[0].span.start, 0);
+    }
+
+    #[test]
+    fn what_the_parser_finds_first_after_a_comment_is_not_a_second_error_decided() {
+        // The `#` is the error, at its place: not an end of the formula after the `+`.
+        for (text, kind, column) in [
+            ("$x = 1 + # 2", SyntaxErrorKind::HashComment, 10),
+            ("$x = 1 + # 2\n;", SyntaxErrorKind::HashComment, 10),
+            ("x = (1 + /* two */", SyntaxErrorKind::BlockComment, 10),
+            ("x = 1 /* a\nb */ y = 2", SyntaxErrorKind::BlockComment, 7),
+            ("x = 1 # one\ny = 2;", SyntaxErrorKind::HashComment, 7),
+        ] {
+            let p = parse(text);
+            assert_eq!(p.errors.len(), 1, "{text:?}: {:?}", p.errors);
+            assert_eq!(p.errors[0].kind, kind, "{text:?}");
+            assert_eq!(first_error(text).1, column, "{text:?}");
+        }
+        // A mistake further on is still a mistake of its own.
+        let p = parse("# scale\nx = 1 +;");
+        assert_eq!(p.errors.len(), 2, "{:?}", p.errors);
+        assert_eq!(p.errors[1].kind, SyntaxErrorKind::UnexpectedToken);
     }
 
     #[test]

@@ -471,6 +471,23 @@ fn more_than_100_statements_are_rejected_decided() {
     assert_eq!(error.code, "InvalidAutoScalingSettings", "{error}");
 }
 
+/// Section 9 \[doc\]: the two limits' rejections carry the documentation's sentences.
+#[test]
+fn too_long_and_too_many_statements_carry_the_documented_messages() {
+    let error = rejection(&format!("//{}", "x".repeat(8191)));
+    assert_eq!(error.code, "AutoScalingFormulaTooLong");
+    assert_eq!(
+        error.message.value,
+        "The specified auto-scaling formula exceeds lengths limit."
+    );
+    let error = rejection(&statements(101));
+    assert_eq!(error.code, "InvalidAutoScalingSettings");
+    assert_eq!(
+        error.message.value,
+        "The specified auto-scaling settings are not valid."
+    );
+}
+
 #[test]
 fn one_hundred_statements_with_empty_statements_are_fine_decided() {
     let formula = format!(
@@ -1025,6 +1042,52 @@ fn round_rounds_halves_away_from_zero() {
 fn max_and_min_of_the_flattened_list() {
     assert_eq!(value("max(1, vec(9, 3), 4)"), "9");
     assert_eq!(value("min(4, vec(9, 1), 3)"), "1");
+}
+
+/// Section 5 \[decided\]: NaN anywhere in the list makes `max`, `min` and `range` NaN, in
+/// the two-value fast path and the list path alike (`max(0/0)` was -Infinity).
+#[test]
+fn max_min_and_range_of_a_list_holding_nan_are_nan_decided() {
+    let n = "n = 0 / 0;";
+    for call in [
+        "max(n)",
+        "max(1, n)",
+        "max(n, 1)",
+        "max(vec(1, n), 2)",
+        "min(n)",
+        "min(1, n)",
+        "min(n, -1)",
+        "min(2, vec(n, 1))",
+        "range(n)",
+        "range(1, n, 2)",
+        "range(vec(n, 1))",
+    ] {
+        assert_eq!(x(&format!("{n} x = {call};")), "NaN", "{call}");
+    }
+    values(&[("max(0 / 0)", "NaN"), ("min(1, 0 / 0)", "NaN")]);
+}
+
+/// Section 5 \[decided\]: `percentile` sorts `-0` before `0` and NaN, whatever its sign,
+/// after +Infinity.
+#[test]
+fn percentile_sorts_nan_after_infinity_whatever_its_sign_decided() {
+    let v = "n = 0 / 0; v = vec(-n, 1 / 0, 1, n, -1 / 0);";
+    for (p, expected) in [
+        ("20", "-Infinity"),
+        ("40", "1"),
+        ("60", "Infinity"),
+        ("80", "NaN"),
+        ("100", "NaN"),
+    ] {
+        assert_eq!(
+            x(&format!("{v} x = percentile(v, {p});")),
+            expected,
+            "p = {p}"
+        );
+    }
+    // -0 sorts before 0: 1 / the 50th percentile of (0, -0) is -Infinity.
+    assert_eq!(x("v = vec(0, -0); x = 1 / percentile(v, 50);"), "-Infinity");
+    assert_eq!(x("v = vec(0, -0); x = 1 / percentile(v, 100);"), "Infinity");
 }
 
 #[test]

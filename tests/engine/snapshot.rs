@@ -986,13 +986,14 @@ fn the_first_and_last_instants_work_as_evaluation_times() {
         assert_eq!(value(&e, "y"), year);
         assert_eq!(value(&e, "v"), "[7]");
     }
-    // A look-back past the year 1 is an evaluation error at the argument, not a panic.
+    // A look-back past the year 1 is an evaluation error at the `(` of the method's
+    // arguments (section 9.1), not a panic.
     let s = snapshot(r#"{"evaluationTime": "0001-01-01T00:00:30Z"}"#);
     let e = evaluate("v = $CPUPercent.GetSample(TimeInterval_Minute, 0);", &s);
     let error = e.run.error.expect("look-back past year 1");
     assert_eq!(error.code, "AutoScalingFormulaEvaluationError");
     assert!(
-        error.values[0].value.starts_with("Line 1, Col 27: ")
+        error.values[0].value.starts_with("Line 1, Col 26: ")
             && error.values[0]
                 .value
                 .contains("outside the years 1 to 9999"),
@@ -1100,4 +1101,21 @@ fn non_finite_or_unrepresentable_pool_values_are_refused_at_the_value() {
         snapshot(r#"{"randomSeed": 18446744073709551615}"#).random_seed,
         Some(u64::MAX)
     );
+}
+
+/// interfaces.md section 1: a regular series with no values needs no `start`; it is an
+/// empty history (with its period, when one is given). One value still needs its time.
+#[test]
+fn an_empty_regular_series_needs_no_start() {
+    let s = snapshot(
+        r#"{"metrics": {"$ActiveTasks": {"values": []}, "$CPUPercent": {"period": "PT1M", "values": []}}}"#,
+    );
+    let active = s.metrics.get(batchscale::Metric::ActiveTasks);
+    assert!(active.times().is_empty());
+    assert_eq!(active.period, batchscale::DEFAULT_PERIOD);
+    let cpu = s.metrics.get(batchscale::Metric::CpuPercent);
+    assert!(cpu.times().is_empty());
+    assert_eq!(cpu.period.ticks(), 60 * 10_000_000);
+    let e = refused(r#"{"metrics": {"$ActiveTasks": {"values": [1]}}}"#);
+    assert!(e.to_string().contains("missing field `start`"), "{e}");
 }

@@ -26,10 +26,11 @@ fn function_arguments_have_types() {
 
 #[test]
 fn method_arguments_have_types_and_two_forms() {
+    // A method's errors point at the `(` that opens its arguments (section 9.1).
     let d = error(
         "x = $CPUPercent.GetSample(\"a\");",
         Code::ArgumentType,
-        "\"a\"",
+        "(\"a\")",
         true,
     );
     assert_eq!(
@@ -39,21 +40,26 @@ fn method_arguments_have_types_and_two_forms() {
     error(
         "x = $CPUPercent.GetSample(1, 2);",
         Code::ArgumentType,
-        "1",
+        "(1, 2)",
         true,
     );
     let text = "x = $CPUPercent.GetSample(TimeInterval_Minute, \"x\");";
-    error(text, Code::ArgumentType, "\"x\"", true);
+    error(
+        text,
+        Code::ArgumentType,
+        "(TimeInterval_Minute, \"x\")",
+        true,
+    );
     error(
         "x = $CPUPercent.GetSamplePercent(5);",
         Code::ArgumentType,
-        "5",
+        "(5)",
         true,
     );
     error(
         "x = $CPUPercent.GetSample(time(), 2, 50);",
         Code::ArgumentType,
-        "2",
+        "(time(), 2, 50)",
         true,
     );
     // GetSample(t, x): a double x is the percentage, a time x the second bound.
@@ -78,7 +84,8 @@ fn methods_need_a_sampled_metric() {
         d.message,
         "'GetSample' is called on a timestamp, but only sampled metrics have methods"
     );
-    let d = error("y = time().hour();", Code::MethodReceiver, "time()", true);
+    // An unknown method name is reported first, at the name (section 9.1).
+    let d = error("y = time().hour();", Code::UnknownMethod, "hour", true);
     assert_eq!(
         d.help.as_deref(),
         Some("a field is read without parentheses: '.hour'")
@@ -272,32 +279,54 @@ fn targets_must_be_doubles() {
     let d = error(
         "$TargetDedicatedNodes = vec(1, 2);",
         Code::TargetType,
-        "vec(1, 2)",
+        "$TargetDedicatedNodes = vec(1, 2)",
         true,
     );
     assert_eq!(
         d.message,
-        "'$TargetDedicatedNodes' must be assigned a double, not a doubleVec"
+        "'$TargetDedicatedNodes' must end the run as a double, not a doubleVec"
     );
     error(
         "$TargetLowPriorityNodes = time();",
         Code::TargetType,
-        "time()",
+        "$TargetLowPriorityNodes = time()",
         false,
     );
     error(
         "$TargetLowPriorityNodes = requeue;",
         Code::TargetType,
-        "requeue",
+        "$TargetLowPriorityNodes = requeue",
         false,
     );
     error(
         "$TargetDedicated = time();",
         Code::TargetType,
-        "time()",
+        "$TargetDedicated = time()",
         false,
     );
     clean("$TargetDedicatedNodes = 1; $TargetLowPriorityNodes = $TargetDedicatedNodes * 2;");
+}
+
+/// language.md section 9.1 [decided]: only what a target holds at the end of the run (or
+/// at `stop()`) must be a double; an earlier assignment of another type is fine.
+#[test]
+fn a_target_assigned_a_non_double_then_a_double_is_valid_decided() {
+    clean("$TargetDedicatedNodes = time(); $TargetDedicatedNodes = 1;");
+    clean("$NodeDeallocationOption = 1; $NodeDeallocationOption = requeue;");
+    // A `stop()` ends the run where it stands: the target must be right there.
+    error(
+        "$TargetDedicatedNodes = time(); $TargetDedicatedNodes > 0 ? stop() : 1; $TargetDedicatedNodes = 1;",
+        Code::TargetType,
+        "$TargetDedicatedNodes = time()",
+        false,
+    );
+    // The last assignment is the one reported.
+    error(
+        "$TargetLowPriorityNodes = 1; $TargetLowPriorityNodes = time();",
+        Code::TargetType,
+        "$TargetLowPriorityNodes = time()",
+        false,
+    );
 }
 
 #[test]
@@ -305,7 +334,7 @@ fn the_deallocation_option_holds_only_keywords() {
     let d = error(
         "$NodeDeallocationOption = 1;",
         Code::DeallocationType,
-        "1",
+        "$NodeDeallocationOption = 1",
         true,
     );
     assert_eq!(
@@ -319,7 +348,7 @@ fn the_deallocation_option_holds_only_keywords() {
     error(
         "$NodeDeallocationOption = \"requeue\";",
         Code::DeallocationType,
-        "\"requeue\"",
+        "$NodeDeallocationOption = \"requeue\"",
         true,
     );
 }
@@ -347,13 +376,13 @@ fn elementwise_functions_pick_their_form_by_type() {
     error(
         "$TargetDedicatedNodes = floor(vec(1));",
         Code::TargetType,
-        "floor(vec(1))",
+        "$TargetDedicatedNodes = floor(vec(1))",
         true,
     );
     error(
         "$TargetDedicatedNodes = floor(1, 2);",
         Code::TargetType,
-        "floor(1, 2)",
+        "$TargetDedicatedNodes = floor(1, 2)",
         true,
     );
     error("x = floor(time());", Code::ArgumentType, "time()", true);
@@ -389,13 +418,24 @@ fn time_with_a_bad_literal_always_fails() {
 
 #[test]
 fn functions_with_fixed_arity() {
-    let d = error("x = rand(1);", Code::Arity, "1", true);
+    // At the `(` that opens the arguments (section 9.1).
+    let d = error("x = rand(1);", Code::Arity, "(1)", true);
     assert_eq!(d.message, "rand() takes no arguments, got 1");
-    error("stop(1);", Code::Arity, "1", true);
-    error("x = time(\"2024\", 2, 3);", Code::Arity, "2, 3", true);
+    error("stop(1);", Code::Arity, "(1)", true);
+    error(
+        "x = time(\"2024\", 2, 3);",
+        Code::Arity,
+        "(\"2024\", 2, 3)",
+        true,
+    );
     let d = error(&format!("{V}x = percentile(v);"), Code::Arity, "(v)", true);
     assert_eq!(d.message, "percentile() takes 2 arguments, got 1");
-    error(&format!("{V}x = val(v, 1, 2);"), Code::Arity, "2", true);
+    error(
+        &format!("{V}x = val(v, 1, 2);"),
+        Code::Arity,
+        "(v, 1, 2)",
+        true,
+    );
     clean_except("x = time(); y = rand();", &[Code::RandValues]);
 }
 
@@ -411,7 +451,8 @@ fn list_functions_take_any_number_but_some_fail_on_none() {
 
 #[test]
 fn methods_check_their_arity() {
-    let d = error("x = $CPUPercent.Count(1);", Code::Arity, "1", true);
+    // Every error of a method at the `(` that opens its arguments (section 9.1).
+    let d = error("x = $CPUPercent.Count(1);", Code::Arity, "(1)", true);
     assert_eq!(d.message, "method 'Count' takes no arguments, got 1");
     let d = error("x = $CPUPercent.GetSample();", Code::Arity, "()", true);
     assert_eq!(
@@ -422,7 +463,7 @@ fn methods_check_their_arity() {
     error(
         &format!("x = $CPUPercent.GetSample({t}, {t}, 50, 1);"),
         Code::Arity,
-        "1",
+        &format!("({t}, {t}, 50, 1)"),
         true,
     );
     let d = error(

@@ -13,13 +13,13 @@ fn a_type_that_is_wrong_on_some_paths_is_an_error() {
     error(
         "x = 1 ? 1 : vec(1); $TargetDedicatedNodes = x;",
         Code::TypeOnSomePaths,
-        "x",
+        "$TargetDedicatedNodes = x",
         true,
     );
     error(
         "x = 1 ? requeue : 1; $NodeDeallocationOption = x;",
         Code::TypeOnSomePaths,
-        "x",
+        "$NodeDeallocationOption = x",
         true,
     );
     error(
@@ -49,7 +49,7 @@ fn a_type_that_is_wrong_on_some_paths_is_an_error() {
     error(
         "x = 1 ? 1 : \"a\"; y = $CPUPercent.GetSample(TimeInterval_Minute, x);",
         Code::TypeOnSomePaths,
-        "x",
+        "(TimeInterval_Minute, x)",
         true,
     );
     // A double or a time fits GetSample's second argument either way.
@@ -183,25 +183,25 @@ fn constant_arguments_that_always_fail_are_errors() {
     error(
         "x = $CPUPercent.GetSample(0);",
         Code::ArgumentOutOfRange,
-        "0",
+        "(0)",
         true,
     );
     error(
         "x = $CPUPercent.GetSample(-3);",
         Code::ArgumentOutOfRange,
-        "-3",
+        "(-3)",
         true,
     );
     error(
         "x = $CPUPercent.GetSample(TimeInterval_Minute, 101);",
         Code::ArgumentOutOfRange,
-        "101",
+        "(TimeInterval_Minute, 101)",
         true,
     );
     error(
         "x = $CPUPercent.GetSample(time(), TimeInterval_Minute, -1);",
         Code::ArgumentOutOfRange,
-        "-1",
+        "(time(), TimeInterval_Minute, -1)",
         true,
     );
 }

@@ -31,6 +31,8 @@ struct Example {
     text: String,
     interval: Option<String>,
     eval: bool,
+    /// Formatted (`batchscale fmt`) rather than checked.
+    fmt: bool,
 }
 
 fn doc_examples() -> Vec<Example> {
@@ -62,6 +64,7 @@ fn doc_examples() -> Vec<Example> {
             text: String::new(),
             interval: None,
             eval: false,
+            fmt: false,
         };
         let mut pad = None;
         for attribute in info.split_whitespace() {
@@ -70,7 +73,11 @@ fn doc_examples() -> Vec<Example> {
                 Some(("pad", n)) => pad = Some(n.parse::<usize>().expect("pad=N")),
                 Some(("interval", d)) => example.interval = Some(d.to_string()),
                 Some(("newline", "cr")) => text = text.replace('\n', "\r"),
+                Some(("minus", n)) => {
+                    text = text.replace('@', &"-".repeat(n.parse().expect("minus=N")))
+                }
                 None if attribute == "eval" => example.eval = true,
+                None if attribute == "fmt" => example.fmt = true,
                 _ => panic!("unknown attribute {attribute:?} in docs/diagnostics.md"),
             }
         }
@@ -100,9 +107,14 @@ fn interval(text: &str) -> Interval {
     batchscale::internals::time::parse_interval_arg(text).unwrap()
 }
 
-/// What the library says of an example: `validate`, or the run's warnings for `eval`.
+/// What the library says of an example: `validate`, the run's warnings for `eval`, or
+/// the formatter's refusal for `fmt`.
 fn diagnostics_of(example: &Example) -> Vec<Diagnostic> {
-    if example.eval {
+    if example.fmt {
+        batchscale::format_formula(&example.text)
+            .err()
+            .unwrap_or_default()
+    } else if example.eval {
         let compiled = CompiledFormula::new(&example.text).expect("an eval example is accepted");
         compiled.evaluate_at(&Snapshot::default(), now()).warnings
     } else {
@@ -159,7 +171,7 @@ const EXPECTED: &[(&str, &str, bool)] = &[
     ("BS0001", "x", true),
     ("BS0002", "$TargetDedicatedNodes = 1", true),
     ("BS0003", "", true),
-    ("BS0004", "--1", true),
+    ("BS0004", "-1", true),
     ("BS0101", "%", true),
     ("BS0102", "#", true),
     ("BS0103", "/*", true),
@@ -182,12 +194,21 @@ const EXPECTED: &[(&str, &str, bool)] = &[
     ("BS0307", "$PendingTasks", true),
     ("BS0308", "$PendingTasks", true),
     ("BS0309", "stop()", true),
-    ("BS0310", "$PendingTasks.GetSample(1)", true),
-    ("BS0311", "\"taskcompletion\"", true),
-    ("BS0312", "0", true),
+    (
+        "BS0310",
+        "$TargetDedicatedNodes = $PendingTasks.GetSample(1)",
+        true,
+    ),
+    (
+        "BS0311",
+        "$NodeDeallocationOption = \"taskcompletion\"",
+        true,
+    ),
+    ("BS0312", "(0)", true),
     ("BS0313", "\"2024-13-01\"", false),
     ("BS0314", "TimeInterval_Hour / 0", true),
-    ("BS0315", "x", false),
+    ("BS0315", "$TargetDedicatedNodes = x", false),
+    ("BS0316", "TimeInterval_Year * 100000", true),
     ("BS0501", "2 * v", true),
     ("BS0502", "$CurrentDedicatedNodes > 0 ? 1 : time()", true),
     ("BS0503", "time().weekday == 7", true),
@@ -233,11 +254,12 @@ const EXPECTED: &[(&str, &str, bool)] = &[
     ("BS0603", "$CurrentDedicatedNodes * 1.5", true),
     ("BS0604", "$TargetDedicatedNodes", true),
     ("BS0605", "0", true),
-    ("BS0606", "h < 8 && h > 18", true),
+    ("BS0606", "w < lo && w > hi", true),
     ("BS0607", "0.7", true),
     ("BS0608", "limit", true),
     ("BS0609", "", true),
     ("BS0610", "$CPUPercent.GetSample(1)", true),
+    ("BS0611", "$TargetDedicatedNodes = time()", true),
     ("BS0701", "$TargetDedicatedNodes", false),
     ("BS0702", "val($PendingTasks.GetSample(1), 0)", false),
     ("BS0703", "ratio", false),
@@ -298,7 +320,9 @@ fn golden_dir() -> PathBuf {
 fn rendered(example: &Example, dir: &Path) -> String {
     let name = format!("{}.formula", example.code);
     std::fs::write(dir.join(&name), &example.text).unwrap();
-    let mut args: Vec<String> = if example.eval {
+    let mut args: Vec<String> = if example.fmt {
+        vec!["fmt".to_string(), name]
+    } else if example.eval {
         ["eval", &name, "--at", "2024-01-01T00:00:00Z"]
             .map(str::to_string)
             .to_vec()
@@ -916,6 +940,10 @@ fn a_guarded_window_does_not_warn() {
             "t = 75; p = {m}.GetSamplePercent({w}); ok = p >= t && 1; \
              x = ok ? avg({m}.GetSample({w})) : 0;"
         ),
+        // A threshold in a variable holding a constant expression.
+        format!(
+            "t = 60 + 10; p = {m}.GetSamplePercent({w}); x = p < t ? 0 : avg({m}.GetSample({w}));"
+        ),
         // Nested deeper in the branch.
         format!(
             "p = {m}.GetSamplePercent({w}); x = p < 70 ? 0 : (1 ? max(avg({m}.GetSample({w})), 1) : 2);"
@@ -1119,6 +1147,228 @@ fn conditions_that_are_always_true_or_false_warn() {
     );
 }
 
+/// The shipped weekend formula's shape: `w < 1 && w > 5` is never true, with the limits in
+/// variables (`lo`, `hi`) set before it.
+const WEEKEND: &str = "w = time().weekday;\n\
+                       $TargetDedicatedNodes = (w < lo && w > hi) ? 0 : 2;";
+
+#[test]
+fn a_contradiction_whose_limits_are_variables_assigned_constants_is_never_true() {
+    // The literal form, as before.
+    let literal =
+        format!("w = time().weekday;\n$TargetDedicatedNodes = (w < 1 && w > 5) ? 0 : 2;{END}");
+    let (d, underlined) = one(&literal, Code::ImpossibleCondition);
+    assert_eq!(underlined, "w < 1 && w > 5");
+    assert!(d.message.contains("never true"), "{d:?}");
+    // The same through variables, named with their values in the help.
+    for bounds in [
+        "lo = 1; hi = 5;",
+        "lo = 1; hi = 4 + 1;",
+        "lo = 1; hi = lo + 4;",
+    ] {
+        let text = format!("{bounds}\n{WEEKEND}{END}");
+        let (d, underlined) = one(&text, Code::ImpossibleCondition);
+        assert_eq!(underlined, "w < lo && w > hi", "{text}");
+        assert!(d.message.contains("never true"), "{text}: {d:?}");
+        assert_eq!(
+            d.help.as_deref(),
+            Some(
+                "'lo' is 1 and 'hi' is 5; check the comparison operators and limits; a range \
+                 is written 'low <= x && x <= high'"
+            ),
+            "{text}"
+        );
+    }
+    // The limit's value is the one it has where the condition is: its last assignment
+    // before it.
+    for bounds in [
+        "lo = 7; hi = 5; lo = 1;",
+        "lo = $CurrentDedicatedNodes; lo = 1; hi = 5;",
+        "hi = 0; lo = hi + 1; hi = 5;",
+    ] {
+        has(
+            &format!("{bounds}\n{WEEKEND}{END}"),
+            Code::ImpossibleCondition,
+        );
+    }
+    // Reported once, on the whole chain it is part of; inside a chain of the other
+    // operator, on itself.
+    for (condition, underlined) in [
+        ("w < lo && w > hi && h > 3", "w < lo && w > hi && h > 3"),
+        (
+            "h > 3 && w < lo && h < 20 && w > hi",
+            "h > 3 && w < lo && h < 20 && w > hi",
+        ),
+        ("(w < lo && w > hi) || h > 3", "w < lo && w > hi"),
+    ] {
+        let text = format!(
+            "lo = 1; hi = 5; w = time().weekday; h = time().hour;\n\
+             $TargetDedicatedNodes = ({condition}) ? 0 : 2;{END}"
+        );
+        assert_eq!(
+            one(&text, Code::ImpossibleCondition).1,
+            underlined,
+            "{text}"
+        );
+    }
+    // A limit that a literal gives and one that a variable gives.
+    has(
+        &format!(
+            "lo = 1;\nw = time().weekday; x = w < lo && w > 5;\n$TargetDedicatedNodes = x;{END}"
+        ),
+        Code::ImpossibleCondition,
+    );
+}
+
+#[test]
+fn a_disjunction_whose_limits_are_variables_assigned_constants_is_always_true() {
+    let text = format!(
+        "lo = 1; hi = 5; w = time().weekday;\n\
+         $TargetDedicatedNodes = (w >= lo || w < hi) ? 0 : 2;{END}"
+    );
+    let (d, underlined) = one(&text, Code::ImpossibleCondition);
+    assert_eq!(underlined, "w >= lo || w < hi");
+    assert!(d.message.contains("always true"), "{d:?}");
+    assert!(d.help.unwrap().starts_with("'lo' is 1 and 'hi' is 5; "));
+    // Limits the other way round leave room both ways: the weekend test written right.
+    lacks(
+        &format!(
+            "lo = 1; hi = 5; w = time().weekday;\n\
+             $TargetDedicatedNodes = (w < lo || w > hi) ? 0 : 2;{END}"
+        ),
+        Code::ImpossibleCondition,
+    );
+}
+
+#[test]
+fn a_comparison_outside_a_values_range_follows_variables_both_sides() {
+    for (text, underlined, message, help) in [
+        // The limit in a variable, the value direct.
+        (
+            "limit = 20 + 4; x = time().hour >= limit;",
+            "time().hour >= limit",
+            "always false: 'time().hour' is between 0 and 23",
+            "'limit' is 24; compare with a value inside the range",
+        ),
+        // The value in a variable, the limit direct.
+        (
+            "h = time().hour; x = h > 23;",
+            "h > 23",
+            "always false: 'h' is between 0 and 23",
+            "compare with a value inside the range",
+        ),
+        // Both, and copied from one variable to another.
+        (
+            "h = time().hour; hour = h; limit = 24; x = hour < limit;",
+            "hour < limit",
+            "always true: 'hour' is between 0 and 23",
+            "'limit' is 24; compare with a value inside the range",
+        ),
+        (
+            "full = 100; p = $PendingTasks.GetSamplePercent(TimeInterval_Minute); x = p > full;",
+            "p > full",
+            "always false: 'p' is between 0 and 100",
+            "'full' is 100; compare with a value inside the range",
+        ),
+        (
+            "n = $CurrentDedicatedNodes; zero = 0; x = n < zero;",
+            "n < zero",
+            "always false: 'n' is between 0 and",
+            "'zero' is 0; compare with a value inside the range",
+        ),
+        // A 7 the checker's BS0503 does not see (it reads numbers written there only).
+        (
+            "seven = 7; x = time().weekday == seven;",
+            "time().weekday == seven",
+            "always false: 'time().weekday' is between 0 and 6",
+            "'seven' is 7; compare with a value inside the range",
+        ),
+        (
+            "x = time().weekday == 3 + 4;",
+            "time().weekday == 3 + 4",
+            "always false: 'time().weekday' is between 0 and 6",
+            "compare with a value inside the range",
+        ),
+    ] {
+        let text = format!("{text}\n$TargetDedicatedNodes = x;");
+        let (d, got) = one(&text, Code::ImpossibleCondition);
+        assert_eq!(got, underlined, "{text}");
+        assert!(d.message.contains(message), "{text}: {d:?}");
+        assert_eq!(d.help.as_deref(), Some(help), "{text}");
+    }
+    // Inside the range, through variables too.
+    for text in [
+        "h = time().hour; limit = 23; x = h >= limit;",
+        "w = time().weekday; sunday = 0; x = w == sunday;",
+    ] {
+        lacks(
+            &format!("{text}\n$TargetDedicatedNodes = x;"),
+            Code::ImpossibleCondition,
+        );
+    }
+    // The value's range is the one of its last assignment before the comparison.
+    lacks(
+        "h = time().hour; h = h * 10; x = h > 23;\n$TargetDedicatedNodes = x;",
+        Code::ImpossibleCondition,
+    );
+}
+
+#[test]
+fn limits_that_are_not_one_constant_where_they_are_read_do_not_warn() {
+    for bounds in [
+        // A pool value, a sample, a time field: not constants.
+        "lo = $CurrentDedicatedNodes; hi = 5;",
+        "lo = 1; hi = max($PendingTasks.GetSample(1));",
+        "lo = time().hour; hi = 5;",
+        // Different on different paths: no guess.
+        "lo = $CurrentDedicatedNodes > 0 ? 1 : 3; hi = 5;",
+        "lo = 1; hi = time().hour < 12 ? 5 : 0;",
+        // Even a `?:` whose branches agree is not folded.
+        "lo = $CurrentDedicatedNodes > 0 ? 1 : 1; hi = 5;",
+        // A constant once, then something else by the time of the condition.
+        "lo = 1; hi = 5; lo = $CurrentDedicatedNodes;",
+        "lo = 1; hi = 5; hi = lo + $CurrentLowPriorityNodes;",
+    ] {
+        let text = format!("{bounds}\n{WEEKEND}{END}");
+        assert!(validate(&text, None).is_valid(), "{text}");
+        assert_eq!(
+            lints(&text)
+                .into_iter()
+                .filter(|c| *c == Code::ImpossibleCondition || *c == Code::ConstantCondition)
+                .count(),
+            0,
+            "{text}: {:?}",
+            validate(&text, None).diagnostics
+        );
+    }
+    // Assigned a constant only after the condition: what the condition read was not it.
+    let text = format!(
+        "lo = $CurrentDedicatedNodes; hi = 5;\n{WEEKEND}\nlo = 1; $TargetLowPriorityNodes = lo;{END}"
+    );
+    assert!(validate(&text, None).is_valid(), "{text}");
+    lacks(&text, Code::ImpossibleCondition);
+}
+
+#[test]
+fn a_condition_made_of_variables_holding_constants_is_a_flag_not_a_mistake() {
+    // BS0605 reports conditions written with numbers; one that reads variables set at the
+    // top of a formula is a switch set on purpose, and BS0606 does not take it over.
+    for text in [
+        "enabled = 1; $TargetDedicatedNodes = enabled ? 3 : 2;",
+        "lo = 1; hi = 5; $TargetDedicatedNodes = lo < hi ? 3 : 2;",
+        "lo = 1; hi = 5; x = lo > hi && lo == 1; $TargetDedicatedNodes = x ? 3 : 2;",
+        "flag = 1; $TargetDedicatedNodes = time().hour > 3 && flag ? 3 : 2;",
+    ] {
+        let text = format!("{text}{END}");
+        assert!(validate(&text, None).is_valid(), "{text}");
+        let found: Vec<Code> = lints(&text)
+            .into_iter()
+            .filter(|c| *c == Code::ImpossibleCondition || *c == Code::ConstantCondition)
+            .collect();
+        assert!(found.is_empty(), "{text}: {found:?}");
+    }
+}
+
 #[test]
 fn a_percentage_compared_with_a_fraction_warns() {
     let text = "p = $PendingTasks.GetSamplePercent(TimeInterval_Minute * 10);\n\
@@ -1137,6 +1387,14 @@ fn a_percentage_compared_with_a_fraction_warns() {
         "t = 0.5; $TargetDedicatedNodes = t > $PendingTasks.GetSamplePercent(TimeInterval_Minute) ? 2 : 1;",
         Code::PercentAsFraction,
     );
+    // The fraction through a variable holding a constant expression.
+    let (d, underlined) = one(
+        "t = 7 / 10; p = $PendingTasks.GetSamplePercent(TimeInterval_Minute);\n\
+         $TargetDedicatedNodes = p < t ? 2 : 1;",
+        Code::PercentAsFraction,
+    );
+    assert_eq!(underlined, "t");
+    assert!(d.message.contains("compared with 0.7"), "{d:?}");
     for text in [
         "$TargetDedicatedNodes = $PendingTasks.GetSamplePercent(TimeInterval_Minute) > 0 ? 2 : 1;",
         "$TargetDedicatedNodes = avg($PendingTasks.GetSample(10)) > 0.5 ? 2 : 1;",
@@ -1307,6 +1565,42 @@ fn check_json_names_the_file_and_every_field() {
         .unwrap();
     assert_eq!((&empty["line"], &empty["column"]), (&2.into(), &27.into()));
     assert_eq!(empty["severity"], "warning");
+}
+
+#[test]
+fn check_reports_a_weekend_test_through_variables_that_never_runs_and_passes() {
+    // The shipped formula's shape: the weekend branch never runs. A warning: `check`
+    // prints it and exits 0 (only `--deny` makes a warning fail).
+    let dir = crate::common::Scratch::new();
+    let file = dir.file(
+        "weekend.formula",
+        "lo = 1;\nhi = 5;\nw = time().weekday;\n\
+         $TargetDedicatedNodes = (w < lo && w > hi) ? 0 : 2;\n\
+         $NodeDeallocationOption = taskcompletion;\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_batchscale"))
+        .args(["check", &file, "--no-config"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning[BS0606]: this condition is never true"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("weekend.formula:4:26"), "{stderr}");
+    assert!(
+        stderr.contains("help: 'lo' is 1 and 'hi' is 5; check the comparison operators"),
+        "{stderr}"
+    );
+    // It is the only diagnostic, and denying it fails the check.
+    assert_eq!(stderr.matches("warning[").count(), 1, "{stderr}");
+    let denied = Command::new(env!("CARGO_BIN_EXE_batchscale"))
+        .args(["check", &file, "--no-config", "--deny", "BS0606"])
+        .output()
+        .unwrap();
+    assert_eq!(denied.status.code(), Some(1));
 }
 
 #[test]

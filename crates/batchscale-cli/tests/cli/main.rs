@@ -11,6 +11,7 @@ mod corpus;
 mod determinism;
 mod diagnostics;
 mod explain;
+mod fidelity;
 mod formatter;
 mod limits;
 mod readme;
