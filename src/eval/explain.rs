@@ -29,9 +29,10 @@ pub struct Explanation {
     /// Every statement of the formula, in order, including those that did not run (after
     /// an error or `stop()`).
     pub statements: Vec<StatementExplanation>,
-    /// The error of the check every run ends with, when it failed: a target that ends the
-    /// run as something other than a finite number (`Line L, Col C: ...`, as in the
-    /// AutoScaleRun). Errors raised by a statement are in that statement.
+    /// The error of the checks every run ends with, when they failed: a node count target
+    /// that ends the run as something other than a finite number, or
+    /// `$NodeDeallocationOption` as something other than a keyword (`Line L, Col C: ...`, as
+    /// in the AutoScaleRun). An error raised by a statement is in that statement.
     pub targets_error: Option<String>,
 }
 

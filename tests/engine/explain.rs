@@ -227,6 +227,37 @@ fn a_target_that_fails_the_end_of_run_check_is_the_targets_error() {
 }
 
 #[test]
+fn a_deallocation_option_that_ends_the_run_not_a_keyword_is_the_targets_error() {
+    // Only where the run ends is it checked: a number then a keyword is fine.
+    let empty = format!(r#"{{"evaluationTime": "{NOW}"}}"#);
+    let e = explain(
+        "$NodeDeallocationOption = 1; $NodeDeallocationOption = retaineddata;",
+        &empty,
+    );
+    assert_eq!(e.targets_error, None);
+    let e = explain("$NodeDeallocationOption = 1;", &empty);
+    assert_eq!(
+        e.statements[0].result,
+        StatementResult::Assigned {
+            value: "1".into(),
+            before_truncation: None
+        }
+    );
+    let error = e.targets_error.expect("the end-of-run check failed");
+    assert!(
+        error.starts_with("Line 1, Col 1: $NodeDeallocationOption must end the evaluation as "),
+        "{error}"
+    );
+    // A statement's own error is the statement's, not the end's.
+    let e = explain("$TargetDedicatedNodes = 1 / 0; x = nothing;", &empty);
+    assert_eq!(e.targets_error, None);
+    assert!(matches!(
+        e.statements[1].result,
+        StatementResult::Failed { .. }
+    ));
+}
+
+#[test]
 fn two_hours_at_40_tasks_below_the_required_percent_falls_back_and_shows_why() {
     // Two hours of samples; the formula asks for three hours and 90%, and falls back to
     // one node when it cannot have them.
