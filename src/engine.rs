@@ -373,7 +373,9 @@ impl CompiledFormula {
         }
     }
 
-    /// The AutoScaleRun and the rest of an [`Evaluation`] from what a run left.
+    /// The AutoScaleRun and the rest of an [`Evaluation`] from what a run left (inlined
+    /// into `evaluate_at`, as it was before `evaluate_explained_at` shared it).
+    #[inline(always)]
     fn evaluation(&self, outcome: Outcome, now: Timestamp) -> Evaluation {
         // Room for the targets and a few short variables, so that the usual formula
         // writes its results without growing the buffer.
