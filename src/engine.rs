@@ -1,13 +1,18 @@
 //! The pipeline as the service runs it: validation on add/enable (length, syntax,
 //! statement count), then evaluation of a compiled formula against snapshots.
 
+use crate::builtins::Target;
 use crate::check;
 use crate::decision::Decision;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::eval::compile;
+use crate::eval::explain::{
+    Explanation, Recorded, Recorder, StatementExplanation, StatementResult,
+};
 use crate::eval::interpreter;
 use crate::eval::outcome::Outcome;
-use crate::eval::program::{Program, Slot};
+use crate::eval::program::{CompiledStatement, Program, Slot, SlotKind};
+use crate::eval::value::Value;
 use crate::results::{self, AutoScaleRun, BatchError, ServiceError};
 use crate::snapshot::Snapshot;
 use crate::syntax::ast;
@@ -271,6 +276,107 @@ impl CompiledFormula {
         let outcome = nesting::with_stack(self.depth, || {
             interpreter::evaluate(&self.program, snapshot, now)
         });
+        self.evaluation(outcome, now)
+    }
+
+    /// [`CompiledFormula::evaluate`], and why it came out as it did: each statement's
+    /// value or error, and what each call of a sampled metric's method asked for and
+    /// found (`batchscale eval --explain`). The evaluation is the same as
+    /// [`CompiledFormula::evaluate`]'s.
+    pub fn evaluate_explained(&self, snapshot: &Snapshot) -> (Evaluation, Explanation) {
+        let now = snapshot.evaluation_time.unwrap_or_else(clock_now);
+        self.evaluate_explained_at(snapshot, now)
+    }
+
+    /// [`CompiledFormula::evaluate_explained`] with `now` as the evaluation instant.
+    pub fn evaluate_explained_at(
+        &self,
+        snapshot: &Snapshot,
+        now: Timestamp,
+    ) -> (Evaluation, Explanation) {
+        let (outcome, recorder) = nesting::with_stack(self.depth, || {
+            interpreter::evaluate_explained(&self.program, snapshot, now)
+        });
+        let explanation = self.explanation(recorder, now);
+        (self.evaluation(outcome, now), explanation)
+    }
+
+    /// What the recorder kept, with positions, source texts and printed values.
+    fn explanation(&self, recorder: Recorder, now: Timestamp) -> Explanation {
+        let message = |e: &crate::RunError| {
+            let p = self.line_col(e.span.start as usize);
+            results::run_message((p.line, p.column), &e.detail)
+        };
+        let statements = recorder
+            .statements
+            .into_iter()
+            .zip(&self.program.statements)
+            .zip(&self.program.statement_spans)
+            .map(|((record, statement), span)| {
+                let variable = match statement {
+                    CompiledStatement::Assign { slot, .. } => {
+                        Some(self.program.slots[*slot].name.clone())
+                    }
+                    CompiledStatement::AssignFail { span, .. } => {
+                        Some(self.text[span.range()].to_string())
+                    }
+                    CompiledStatement::Expr(_) => None,
+                };
+                let result = match record.result {
+                    Recorded::Assigned(slot, value) => {
+                        let printed = value.to_results_text();
+                        match (self.program.slots[slot].kind, &value) {
+                            // A node count prints truncated, as the results print it.
+                            (SlotKind::Target { target, .. }, Value::Double(x))
+                                if target != Target::DeallocationOption && x.is_finite() =>
+                            {
+                                let target = crate::doubles::format_target(*x);
+                                StatementResult::Assigned {
+                                    before_truncation: (target != printed).then_some(printed),
+                                    value: target,
+                                }
+                            }
+                            _ => StatementResult::Assigned {
+                                value: printed,
+                                before_truncation: None,
+                            },
+                        }
+                    }
+                    Recorded::Evaluated(value) => StatementResult::Evaluated {
+                        value: value.to_results_text(),
+                    },
+                    Recorded::Stopped => StatementResult::Stopped,
+                    Recorded::Failed(e) => StatementResult::Failed {
+                        code: results::run_error_code(e.kind),
+                        message: message(&e),
+                    },
+                    Recorded::NotRun => StatementResult::NotRun,
+                };
+                let mut samples = record.samples;
+                for call in &mut samples {
+                    call.position = self.line_col(call.span.start as usize);
+                }
+                StatementExplanation {
+                    span: *span,
+                    position: self.line_col(span.start as usize),
+                    text: self.text[span.range()].to_string(),
+                    variable,
+                    result,
+                    samples,
+                }
+            })
+            .collect();
+        Explanation {
+            now,
+            statements,
+            targets_error: recorder.targets_error.as_ref().map(message),
+        }
+    }
+
+    /// The AutoScaleRun and the rest of an [`Evaluation`] from what a run left (inlined
+    /// into `evaluate_at`, as it was before `evaluate_explained_at` shared it).
+    #[inline(always)]
+    fn evaluation(&self, outcome: Outcome, now: Timestamp) -> Evaluation {
         // Room for the targets and a few short variables, so that the usual formula
         // writes its results without growing the buffer.
         let mut results = String::with_capacity(96 + 24 * self.results_order.len());

@@ -119,7 +119,11 @@ pub use engine::{
     MAX_STATEMENTS, MIN_INTERVAL, Rejection, Validation, check_interval, evaluate_auto_scale,
     format_formula, formula_length, validate,
 };
+pub use eval::explain::{
+    Explanation, SampleCall, SampleRequest, StatementExplanation, StatementResult,
+};
 pub use eval::outcome::{Outcome, RunError, RunErrorKind, RunWarning};
+pub use eval::samples::MissingSlots;
 pub use eval::value::Value;
 pub use results::{
     AutoScaleRun, AutoScaleRunError, BatchError, ErrorMessage, KeyValuePair, NameValuePair,

@@ -249,17 +249,31 @@ fn write_target(out: &mut String, value: &Value) {
 
 /// The error part of an AutoScaleRun for a failed run, with its `Line L, Col C` message.
 pub fn run_error(kind: RunErrorKind, position: (usize, usize), detail: &str) -> AutoScaleRunError {
-    let (code, message) = match kind {
-        RunErrorKind::InsufficientSampleData => ServiceError::InsufficientSampleData,
-        RunErrorKind::Evaluation => ServiceError::Evaluation,
-    }
-    .code_and_message();
+    let (code, message) = run_service_error(kind).code_and_message();
     AutoScaleRunError {
         code: code.to_string(),
         message: message.to_string(),
         values: vec![NameValuePair {
             name: "Message".to_string(),
-            value: format!("Line {}, Col {}: {detail}", position.0, position.1),
+            value: run_message(position, detail),
         }],
     }
+}
+
+fn run_service_error(kind: RunErrorKind) -> ServiceError {
+    match kind {
+        RunErrorKind::InsufficientSampleData => ServiceError::InsufficientSampleData,
+        RunErrorKind::Evaluation => ServiceError::Evaluation,
+    }
+}
+
+/// The code of a run's error: `InsufficientSampleData` or
+/// `AutoScalingFormulaEvaluationError`.
+pub fn run_error_code(kind: RunErrorKind) -> &'static str {
+    run_service_error(kind).code_and_message().0
+}
+
+/// The `Message` of a run's error: `Line L, Col C: detail`.
+pub fn run_message(position: (usize, usize), detail: &str) -> String {
+    format!("Line {}, Col {}: {detail}", position.0, position.1)
 }

@@ -7,6 +7,7 @@ use crate::builtins::{self, Function, Implementation, Method};
 use crate::doubles::format_double;
 use crate::syntax::span::Span;
 
+use super::explain::Record;
 use super::interpreter::{Flow, MAX_LIST_VALUES, Machine, fail};
 use super::outcome::RunWarning;
 use super::program::Node;
@@ -34,7 +35,7 @@ pub(super) enum ListArg<'a> {
     Value(Value),
 }
 
-impl<'a> Machine<'a, '_> {
+impl<'a, R: Record> Machine<'a, '_, R> {
     /// A function call: every argument is evaluated, left to right, before the call
     /// checks anything of its own; then the number of arguments (at the `(`), their types,
     /// then their values (at the argument) \[decided, section 9.1\].

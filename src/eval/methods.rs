@@ -7,6 +7,7 @@ use crate::snapshot::Snapshot;
 use crate::syntax::span::Span;
 use crate::time::Timestamp;
 
+use super::explain::{Facts, Found, Record, SampleRequest};
 use super::interpreter::{Flow, Machine, fail};
 use super::outcome::{RunError, RunErrorKind};
 use super::program::Node;
@@ -28,7 +29,7 @@ impl Args {
     }
 }
 
-impl<'a> Machine<'a, '_> {
+impl<'a, R: Record> Machine<'a, '_, R> {
     /// Evaluates a method's arguments, in order.
     fn args(&mut self, args: &[Node]) -> Result<Args, Flow> {
         if args.len() > 3 {
@@ -63,7 +64,8 @@ impl<'a> Machine<'a, '_> {
         }
         let values = self.args(args)?;
         let values = values.as_slice();
-        let history = self.snapshot.metrics.get(metric);
+        let snapshot: &'a Snapshot = self.snapshot;
+        let history = snapshot.metrics.get(metric);
         let wrong = |detail: String| wrong_args(metric, method, args_span, detail);
         match method {
             Method::GetSample => unreachable!("handled above"),
@@ -82,27 +84,68 @@ impl<'a> Machine<'a, '_> {
                     Some(t) => self.instant(t, args_span)?,
                     None => self.now,
                 };
-                Ok(Value::Double(
-                    samples::window(history, self.now, a, b).percent,
-                ))
+                let window = samples::window(history, self.now, a, b);
+                let value = Value::Double(window.percent);
+                if R::ON {
+                    self.record(Facts {
+                        metric,
+                        method,
+                        args_span,
+                        history,
+                        request: window_request(a, b),
+                        found: Found::Window(window),
+                        required: None,
+                        value: Some(&value),
+                        error: None,
+                    });
+                }
+                Ok(value)
             }
             Method::Count | Method::HistoryBeginTime | Method::GetSamplePeriod
                 if !values.is_empty() =>
             {
                 Err(wrong(describe_args(values)))
             }
-            Method::Count => Ok(Value::Double(samples::count(history, self.now) as f64)),
-            Method::HistoryBeginTime => match history.times().first() {
-                Some(t) if *t <= self.now => Ok(Value::Timestamp(*t)),
-                _ => Err(fail(
-                    args_span,
-                    format!(
-                        "{} has no samples, so it has no history begin time",
-                        metric.name()
-                    ),
-                )),
-            },
-            Method::GetSamplePeriod => Ok(Value::Interval(history.period)),
+            Method::Count | Method::HistoryBeginTime | Method::GetSamplePeriod => {
+                let result = match method {
+                    Method::Count => Ok(Value::Double(samples::count(history, self.now) as f64)),
+                    Method::HistoryBeginTime => match history.times().first() {
+                        Some(t) if *t <= self.now => Ok(Value::Timestamp(*t)),
+                        _ => Err(RunError {
+                            kind: RunErrorKind::Evaluation,
+                            span: args_span,
+                            detail: format!(
+                                "{} has no samples, so it has no history begin time",
+                                metric.name()
+                            ),
+                        }),
+                    },
+                    _ => Ok(Value::Interval(history.period)),
+                };
+                if R::ON {
+                    self.record(Facts {
+                        metric,
+                        method,
+                        args_span,
+                        history,
+                        request: SampleRequest::History,
+                        found: Found::Range(0, samples::count(history, self.now)),
+                        required: None,
+                        value: result.as_ref().ok(),
+                        error: result.as_ref().err().map(|e| e.detail.as_str()),
+                    });
+                }
+                result.map_err(Flow::from)
+            }
+        }
+    }
+
+    /// Hands a method call's facts to the recorder of an explained run.
+    #[cold]
+    #[inline(never)]
+    fn record(&mut self, facts: Facts<'_>) {
+        if let Some(recorder) = self.recorder.recorder() {
+            recorder.sample(facts);
         }
     }
 
@@ -140,7 +183,21 @@ impl<'a> Machine<'a, '_> {
                         ),
                     ));
                 }
-                samples::most_recent(history, self.now, n as u64)
+                let (start, end) = samples::most_recent(history, self.now, n as u64);
+                if R::ON {
+                    self.record(Facts {
+                        metric,
+                        method: Method::GetSample,
+                        args_span,
+                        history,
+                        request: SampleRequest::MostRecent { count: n as u64 },
+                        found: Found::Range(start, end),
+                        required: None,
+                        value: None,
+                        error: None,
+                    });
+                }
+                (start, end)
             }
             [t] => self.checked_window(metric, history, t, None, 70.0, args_span)?,
             [t, Value::Double(p)] => {
@@ -165,7 +222,7 @@ impl<'a> Machine<'a, '_> {
     /// A window that must hold at least `required` percent of its expected samples: the
     /// arguments' types first, then their values, then the samples.
     pub(super) fn checked_window(
-        &self,
+        &mut self,
         metric: Metric,
         history: &crate::snapshot::SampleHistory,
         t1: &Value,
@@ -193,8 +250,19 @@ impl<'a> Machine<'a, '_> {
             None => self.now,
         };
         let window = samples::window(history, self.now, a, b);
+        let facts = |error| Facts {
+            metric,
+            method: Method::GetSample,
+            args_span,
+            history,
+            request: window_request(a, b),
+            found: Found::Window(window),
+            required: Some(required),
+            value: None,
+            error,
+        };
         if window.percent < required {
-            return Err(Flow::from(RunError {
+            let e = RunError {
                 kind: RunErrorKind::InsufficientSampleData,
                 span: args_span,
                 detail: format!(
@@ -203,7 +271,14 @@ impl<'a> Machine<'a, '_> {
                     format_double(required),
                     format_double(window.percent)
                 ),
-            }));
+            };
+            if R::ON {
+                self.record(facts(Some(&e.detail)));
+            }
+            return Err(Flow::from(e));
+        }
+        if R::ON {
+            self.record(facts(None));
         }
         Ok((window.start, window.end))
     }
@@ -218,6 +293,15 @@ impl<'a> Machine<'a, '_> {
             Value::Timestamp(t) => Ok(*t),
             other => Err(not_a_time(other, span)),
         }
+    }
+}
+
+/// The window `(earlier, later]` between two instants in either order, as
+/// [`samples::window`] takes them.
+fn window_request(a: Timestamp, b: Timestamp) -> SampleRequest {
+    SampleRequest::Window {
+        from: a.min(b),
+        to: a.max(b),
     }
 }
 

@@ -5,11 +5,13 @@
 //! - [`lower`]: the parts that give doubles to the number fast path;
 //! - [`interpreter`]: runs a program against a snapshot, with [`calls`], [`methods`] and
 //!   [`samples`] (the windows); [`random`] for `rand()`;
-//! - [`outcome`]: what a run leaves; [`value`]: run-time values.
+//! - [`outcome`]: what a run leaves; [`value`]: run-time values;
+//! - [`explain`]: what a run did, statement by statement, when asked (`--explain`).
 
 mod calls;
 #[doc(hidden)]
 pub mod compile;
+pub mod explain;
 #[doc(hidden)]
 pub mod interpreter;
 mod lower;

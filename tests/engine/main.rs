@@ -6,5 +6,6 @@
 //! name (`--test properties`, `--test fuzz_corpus`) and tune them by environment.
 
 mod compatibility;
+mod explain;
 mod language;
 mod snapshot;

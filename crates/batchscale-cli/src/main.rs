@@ -7,6 +7,7 @@
 
 mod check;
 mod config;
+mod explain;
 mod fmt;
 mod input;
 mod render;
@@ -49,6 +50,18 @@ enum Command {
         at: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Say why the run came out as it did: each statement's value or error, each sampled
+        /// metric's window and the samples in it.
+        ///
+        /// Each statement with its value or error; statements after an error or stop() are
+        /// listed as not run. Under it, each call of a sampled metric's method: the window
+        /// (from, to], the samples found in it (how many, the first and the last), the
+        /// percent covered and the percent required, and the runs of slots (one sampling
+        /// period each, 30 seconds by default) that hold no sample. As text it follows the
+        /// run; with --format json it is an "explain" key after the AutoScaleRun's keys,
+        /// which are printed as without --explain.
+        #[arg(long)]
+        explain: bool,
         #[command(flatten)]
         output: Output,
     },
@@ -112,8 +125,16 @@ fn main() -> ExitCode {
             pool,
             at,
             format,
+            explain,
             output,
-        } => eval(&formula, pool.as_deref(), at.as_deref(), format, output),
+        } => eval(
+            &formula,
+            pool.as_deref(),
+            at.as_deref(),
+            format,
+            explain,
+            output,
+        ),
         Command::Check(args) => check::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Explain { code } => explain(&code),
@@ -211,6 +232,7 @@ fn eval(
     pool: Option<&str>,
     at: Option<&str>,
     format: Format,
+    explain: bool,
     output: Output,
 ) -> Result<ExitCode, UsageError> {
     let input::Formula { name, text, .. } = input::read_formula(formula_path)?;
@@ -250,7 +272,13 @@ fn eval(
             return Ok(ExitCode::from(1));
         }
     };
-    let evaluation = compiled.evaluate(&snapshot);
+    // The explained run is the same run, with what each statement did recorded.
+    let (evaluation, explanation) = if explain {
+        let (evaluation, explanation) = compiled.evaluate_explained(&snapshot);
+        (evaluation, Some(explanation))
+    } else {
+        (compiled.evaluate(&snapshot), None)
+    };
     // `-q`: the run, without its warnings.
     let warnings: &[Diagnostic] = if output.quiet {
         &[]
@@ -259,14 +287,27 @@ fn eval(
     };
     match format {
         Format::Json => {
-            out(&format!("{}\n", to_json(&evaluation.run)));
+            let json = match &explanation {
+                Some(explanation) => explain::json(&evaluation.run, explanation),
+                None => to_json(&evaluation.run),
+            };
+            out(&format!("{json}\n"));
             for d in warnings {
                 eprintln!("{}", render::json_diagnostic(&files, d));
             }
         }
         Format::Text => {
             out(&render::run_table(&evaluation));
-            out(&render::run_error(&files, &evaluation));
+            let run_error = render::run_error(&files, &evaluation);
+            out(&run_error);
+            if let Some(explanation) = &explanation {
+                // One blank line between the run and its explanation (a run error ends
+                // with one).
+                if run_error.is_empty() {
+                    out("\n");
+                }
+                out(&explain::text(explanation));
+            }
             render::emit(&files, warnings, output.stderr_color());
         }
     }

@@ -120,6 +120,11 @@ fn the_deepest_formula_of_each_shape_checks_and_evaluates_on_a_2_mib_stack_decid
             let mut outcome = batchscale::Outcome::default();
             cloned.evaluate_into(&Snapshot::default(), now(), &mut outcome);
             assert_eq!(outcome.error.is_some(), run.error.is_some(), "{shape}");
+            // The explained run (eval --explain) is the same run, as deep.
+            let (explained, explanation) =
+                cloned.evaluate_explained_at(&Snapshot::default(), now());
+            assert_eq!(explained.run, run, "{shape}");
+            assert_eq!(explanation.statements.len(), 3, "{shape}");
             let validation = validate(&text, None);
             let formatted = format_formula(&text).unwrap_or_else(|e| panic!("{shape}: {e:?}"));
             // What formatting gives evaluates alike (its parentheses may make it longer;
@@ -189,7 +194,12 @@ fn the_cli_evaluates_checks_and_formats_the_deepest_formulas() {
     for shape in ["minus", "call", "ternary", "sum", "not"] {
         let path = dir.join(format!("{shape}.formula"));
         std::fs::write(&path, deepest(shape, "a")).unwrap();
-        for args in [vec!["eval", "--format", "json"], vec!["check"], vec!["fmt"]] {
+        for args in [
+            vec!["eval", "--format", "json"],
+            vec!["eval", "--explain"],
+            vec!["check"],
+            vec!["fmt"],
+        ] {
             let out = Command::new(env!("CARGO_BIN_EXE_batchscale"))
                 .args(&args)
                 .arg(&path)

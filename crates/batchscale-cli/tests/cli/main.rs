@@ -10,6 +10,7 @@ mod conformance;
 mod corpus;
 mod determinism;
 mod diagnostics;
+mod explain;
 mod fidelity;
 mod formatter;
 mod limits;
