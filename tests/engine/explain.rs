@@ -2,22 +2,12 @@
 //! metric's call with its window, the samples found and the slots missing; and the
 //! evaluation itself unchanged.
 
+use crate::common::{compile, snapshot};
 use batchscale::{
-    CompiledFormula, Explanation, Metric, MissingSlots, SampleCall, SampleRequest, Snapshot,
-    StatementResult, Timestamp,
+    Explanation, Metric, MissingSlots, SampleCall, SampleRequest, StatementResult, Timestamp,
 };
 
 const NOW: &str = "2024-05-01T12:00:00Z";
-
-fn snapshot(json: &str) -> Snapshot {
-    Snapshot::from_json(json, "test-snapshot.json")
-        .unwrap_or_else(|e| panic!("the test snapshot is refused: {e}"))
-}
-
-fn compile(formula: &str) -> CompiledFormula {
-    CompiledFormula::new(formula)
-        .unwrap_or_else(|r| panic!("formula {formula:?} was rejected: {}", r.error))
-}
 
 fn at(text: &str) -> Timestamp {
     Timestamp::parse_rfc3339(text).unwrap()

@@ -1,7 +1,8 @@
 //! The formula language (`../shared/spec/language.md`) rule by rule, through the library.
 //! Each test names the rule it pins; a test pinning a [decided] rule ends in `_decided`.
 
-use batchscale::{AutoScaleRun, BatchError, CompiledFormula, Evaluation, Snapshot};
+use crate::common::{compile, snapshot};
+use batchscale::{AutoScaleRun, BatchError, CompiledFormula, Evaluation};
 
 /// A Wednesday.
 const NOW: &str = "2024-05-01T12:00:00Z";
@@ -41,16 +42,6 @@ const SAMPLES: &str = r#"{
 }"#;
 
 // ---- helpers ---------------------------------------------------------------------------
-
-fn snapshot(json: &str) -> Snapshot {
-    Snapshot::from_json(json, "test-snapshot.json")
-        .unwrap_or_else(|e| panic!("the test snapshot is refused: {e}"))
-}
-
-fn compile(formula: &str) -> CompiledFormula {
-    CompiledFormula::new(formula)
-        .unwrap_or_else(|r| panic!("formula {formula:?} was rejected: {}", r.error))
-}
 
 fn evaluation(formula: &str, snapshot_json: &str) -> Evaluation {
     compile(formula).evaluate(&snapshot(snapshot_json))

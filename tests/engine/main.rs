@@ -5,6 +5,7 @@
 //! mutants) stay test binaries of their own: the README's heavier runs select them by
 //! name (`--test properties`, `--test fuzz_corpus`) and tune them by environment.
 
+mod common;
 mod compatibility;
 mod explain;
 mod language;
