@@ -25,7 +25,7 @@ BIN = os.environ.get("BATCHSCALE_BIN") or os.path.join(ROOT, "target", "release"
 class Server:
     """One `batchscale serve --port 0` process (manual clock unless flags say otherwise)."""
 
-    def __init__(self, *flags, manual=True, env=None):
+    def __init__(self, *flags, manual=True, env=None, preexec_fn=None):
         args = [BIN, "serve", "--port", "0"]
         if manual and "--clock" not in flags:
             args += ["--clock", "manual"]
@@ -36,6 +36,7 @@ class Server:
             stderr=subprocess.PIPE,
             text=True,
             env=dict(os.environ, **(env or {})),
+            preexec_fn=preexec_fn,
         )
         self.ready = self.proc.stdout.readline()
         if not self.ready.startswith("batchscale serve: listening on http://"):

@@ -1,6 +1,8 @@
 """The process: ready line, exit codes, accounts, persistence across kill -9 (emulator.md
 1.1 to 1.3)."""
 
+import resource
+import signal
 import sqlite3
 import subprocess
 import time
@@ -127,5 +129,41 @@ def test_decided_flags_are_not_stored_a_restart_takes_new_delays(tmp_path):
         assert t.raw("POST", "/pools/keep1/resize", body={"targetDedicatedNodes": 3})[0] == 202
         body = t.raw("GET", "/pools/keep1")[2]
         assert (body["allocationState"], body["currentDedicatedNodes"]) == ("steady", 3)  # the new delay: zero
+    finally:
+        assert t.stop() == 0
+
+
+def test_exit_1_when_the_store_fails_while_running(tmp_path):
+    """emulator.md 1.1: "Exit 1: the store failed while running." The store's files may not
+    grow past 256 KiB (RLIMIT_FSIZE, with SIGXFSZ ignored, so a write past it fails as on a
+    full disk). The change that cannot be committed is answered 500 and not acknowledged;
+    the server says why and stops with exit 1; every acknowledged change is still there."""
+    data = str(tmp_path / "store")
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    s = Server("--data", data, preexec_fn=small_files)
+    acknowledged = []
+    for i in range(500):
+        status, _, body = s.raw("POST", "/pools", body=dict(POOL, id=f"full{i}"))
+        if status != 201:
+            assert status == 500 and body["code"] == "InternalError", (status, body)
+            failed = f"full{i}"
+            break
+        acknowledged.append(f"full{i}")
+    else:
+        pytest.fail("500 pools fitted in 256 KiB: the limit did not bite")
+    assert acknowledged, "not even the first change fitted"
+    assert s.proc.wait(timeout=15) == 1
+    stderr = s.proc.stderr.read()
+    assert "batchscale serve: error: the store failed" in stderr, stderr
+    # Started again without the limit: what was acknowledged is there, the failed one not.
+    t = Server("--data", data)
+    try:
+        for pool in acknowledged:
+            assert t.raw("GET", f"/pools/{pool}")[0] == 200, pool
+        assert t.raw("GET", f"/pools/{failed}")[0] == 404
     finally:
         assert t.stop() == 0
